@@ -1,0 +1,105 @@
+"""Operation counting and energy, with NeuroBench's definitions (Yik et al., 2024/2025).
+
+Inside ``with count_ops() as ops:`` every :class:`~neurotwin.core.synapses.Synapses` forward pass adds
+its operations to ``ops``:
+
+- **dense** ops: one per unmasked synapse and input sample, whatever the input value;
+- **effective** ops: only the unmasked synapses whose presynaptic input is non-zero;
+- an op on a binary (spike) input is an accumulate (**AC**), on a real-valued input a
+  multiply-accumulate (**MAC**);
+- **neuron updates**: one per neuron state update (an activation applied, a membrane step), added by
+  the model through :func:`add_neuron_updates`.
+
+Energy (per inference) = effective MAC · 4.6 pJ + effective AC · 0.9 pJ: Horowitz, "Computing's energy
+problem", ISSCC 2014, 45 nm, 32-bit floating point (multiply 3.7 pJ + add 0.9 pJ). Neuron updates and
+memory traffic are not costed. These constants live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+
+#: Energy of one 32-bit floating-point multiply-accumulate at 45 nm, in picojoules (Horowitz 2014).
+PJ_PER_MAC = 4.6
+#: Energy of one 32-bit floating-point accumulate (add) at 45 nm, in picojoules (Horowitz 2014).
+PJ_PER_AC = 0.9
+ENERGY_SOURCE = "Horowitz, ISSCC 2014, 45 nm, fp32: MAC 4.6 pJ, AC 0.9 pJ"
+
+
+@dataclass
+class OpCounts:
+    """Operation totals; divide by the number of samples for per-inference figures."""
+
+    dense_mac: float = 0.0
+    effective_mac: float = 0.0
+    dense_ac: float = 0.0
+    ac: float = 0.0  #: effective accumulates (on non-zero spike inputs)
+    neuron_updates: float = 0.0
+    samples: int = 0
+
+    def energy_pj(self) -> float:
+        """Energy of the effective operations, in picojoules (see module docstring)."""
+        return self.effective_mac * PJ_PER_MAC + self.ac * PJ_PER_AC
+
+    def per_inference(self, n: int | None = None) -> dict[str, float]:
+        """Counts divided by ``n`` samples (default: the samples recorded), as a plain dict."""
+        n = self.samples if n is None else n
+        if n <= 0:
+            raise ValueError("no samples were counted; run a forward pass inside count_ops()")
+        d = asdict(self)
+        d.pop("samples")
+        return {k: v / n for k, v in d.items()}
+
+
+_ACTIVE: contextvars.ContextVar[OpCounts | None] = contextvars.ContextVar("nt_ops", default=None)
+
+
+@contextmanager
+def count_ops() -> Iterator[OpCounts]:
+    """Count the operations of every forward pass inside the block (nesting replaces the outer)."""
+    counts = OpCounts()
+    token = _ACTIVE.set(counts)
+    try:
+        yield counts
+    finally:
+        _ACTIVE.reset(token)
+
+
+def active_counter() -> OpCounts | None:
+    """The counter of the innermost :func:`count_ops` block, or ``None`` outside any."""
+    return _ACTIVE.get()
+
+
+def add_synaptic_ops(*, dense: float, effective: float, spikes: bool) -> None:
+    """Record synaptic operations: ACs when the input is spikes, MACs otherwise."""
+    counts = _ACTIVE.get()
+    if counts is None:
+        return
+    if spikes:
+        counts.dense_ac += dense
+        counts.ac += effective
+    else:
+        counts.dense_mac += dense
+        counts.effective_mac += effective
+
+
+def add_neuron_updates(n: float) -> None:
+    """Record ``n`` neuron state updates (e.g. ``batch × n_neurons`` for one activation)."""
+    counts = _ACTIVE.get()
+    if counts is not None:
+        counts.neuron_updates += n
+
+
+def add_samples(n: int) -> None:
+    """Record that ``n`` input samples went through the model (the per-inference denominator)."""
+    counts = _ACTIVE.get()
+    if counts is not None:
+        counts.samples += int(n)
+
+
+def energy_nj(per_inference: dict[str, float]) -> float:
+    """Energy in nanojoules of per-inference counts (as returned by :meth:`OpCounts.per_inference`)."""
+    return (per_inference["effective_mac"] * PJ_PER_MAC + per_inference["ac"] * PJ_PER_AC) / 1000.0

@@ -1,0 +1,115 @@
+"""Feature scaling fitted on the training part only: standardisation and min-max to [0, 1].
+
+The fit helpers take numpy arrays ``(n, n_features)`` and return the statistics; the transforms are
+pure functions of an array (numpy or torch, ``(..., n_features)``) and those statistics; the
+:class:`Encoder` module holds fitted statistics as buffers, so they are saved with a model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from neurotwin.errors import ConfigError, DataError
+
+ENCODER_KINDS = ("standard", "unit")
+
+
+def _as_2d(X: Any) -> np.ndarray:
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise DataError(f"fit needs a non-empty (n, n_features) array, got shape {X.shape}")
+    return X
+
+
+def _like(value: Any, X: Any) -> Any:
+    """``value`` as a tensor with ``X``'s dtype and device when ``X`` is a tensor."""
+    if isinstance(X, torch.Tensor):
+        dtype = X.dtype if X.is_floating_point() else torch.get_default_dtype()
+        return torch.as_tensor(value, dtype=dtype, device=X.device)
+    return np.asarray(value, dtype=np.float64)
+
+
+def fit_standard(X: Any) -> dict[str, np.ndarray]:
+    """Per-feature ``mean`` and ``scale`` (population std, ddof=0; 0 replaced by 1) of ``X``
+    ``(n, n_features)``; both ``(n_features,)`` float64."""
+    X = _as_2d(X)
+    scale = X.std(axis=0)
+    return {"mean": X.mean(axis=0), "scale": np.where(scale > 0, scale, 1.0)}
+
+
+def standard(X: Any, mean: Any, scale: Any) -> Any:
+    """``(X - mean) / scale`` per feature; ``X`` ``(..., n_features)``, numpy or torch."""
+    return (X - _like(mean, X)) / _like(scale, X)
+
+
+def fit_unit(X: Any) -> dict[str, np.ndarray]:
+    """Per-feature ``low = min`` and ``high = max`` of ``X`` ``(n, n_features)``; where
+    ``high == low`` the range is taken as 1 (``high = low + 1``)."""
+    X = _as_2d(X)
+    low, high = X.min(axis=0), X.max(axis=0)
+    return {"low": low, "high": np.where(high > low, high, low + 1.0)}
+
+
+def unit(X: Any, low: Any, high: Any) -> Any:
+    """``clip((X - low) / (high - low), 0, 1)`` per feature; ``X`` ``(..., n_features)``, numpy
+    or torch. Values outside the fitted range (test data) are clipped to the bounds."""
+    low_, high_ = _like(low, X), _like(high, X)
+    scaled = (X - low_) / (high_ - low_)
+    if isinstance(scaled, torch.Tensor):
+        return scaled.clamp(0.0, 1.0)
+    return np.clip(scaled, 0.0, 1.0)
+
+
+class Encoder(torch.nn.Module):
+    """A fitted feature scaling as a module: ``forward(x) = (x - offset) / scale``, clipped to
+    ``[0, 1]`` for ``kind="unit"``.
+
+    ``standard``: ``offset = mean``, ``scale = std`` (see :func:`fit_standard`). ``unit``:
+    ``offset = min``, ``scale = max - min`` (see :func:`fit_unit`). Buffers ``offset``, ``scale``
+    ``(n_features,)`` and ``n_fit`` (samples seen by :meth:`fit`, 0 before) travel with the
+    state dict. ``x`` is ``(..., n_features)``.
+    """
+
+    def __init__(self, kind: str, n_features: int) -> None:
+        super().__init__()
+        if kind not in ENCODER_KINDS:
+            raise ConfigError(f"encoder kind {kind!r} is not one of {', '.join(ENCODER_KINDS)}")
+        self.kind = kind
+        self.n_features = int(n_features)
+        self.register_buffer("offset", torch.zeros(self.n_features))
+        self.register_buffer("scale", torch.ones(self.n_features))
+        self.register_buffer("n_fit", torch.zeros((), dtype=torch.int64))
+
+    def fit(self, X: Any) -> Encoder:
+        """Set the statistics from the training features ``X`` ``(n, n_features)``; returns self."""
+        X = _as_2d(X)
+        if X.shape[1] != self.n_features:
+            raise DataError(
+                f"encoder built for {self.n_features} features was fitted on {X.shape[1]}"
+            )
+        if self.kind == "standard":
+            stats = fit_standard(X)
+            offset, scale = stats["mean"], stats["scale"]
+        else:
+            stats = fit_unit(X)
+            offset, scale = stats["low"], stats["high"] - stats["low"]
+        with torch.no_grad():
+            self.offset.copy_(torch.as_tensor(offset))
+            self.scale.copy_(torch.as_tensor(scale))
+            self.n_fit.fill_(X.shape[0])
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if int(self.n_fit) == 0:
+            raise RuntimeError("Encoder.forward called before fit(X_train)")
+        offset, scale = self.offset.to(x.dtype), self.scale.to(x.dtype)
+        out = (x - offset) / scale
+        return out.clamp(0.0, 1.0) if self.kind == "unit" else out
+
+    def extra_repr(self) -> str:
+        return f"kind={self.kind!r}, n_features={self.n_features}"

@@ -1,0 +1,23 @@
+"""Error types, one per kind of mistake.
+
+The CLI turns :class:`ConfigError` and :class:`DataError` into exit status 2 with the message alone;
+any other exception is a runtime failure (exit status 1).
+"""
+
+from __future__ import annotations
+
+
+class NeurotwinError(Exception):
+    """Base class of every error neurotwin raises on purpose."""
+
+
+class ConfigError(NeurotwinError, ValueError):
+    """A bad name, value or option: the message names it and the accepted choices."""
+
+
+class DataError(NeurotwinError, ValueError):
+    """Unreadable or invalid data: the message names the file, row or column and what is wrong."""
+
+
+class NumericalError(NeurotwinError, RuntimeError):
+    """A computation diverged (NaN or infinite values) during training or evaluation."""

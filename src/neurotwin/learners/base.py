@@ -1,0 +1,232 @@
+"""The :class:`Learner` contract that every model, artificial or brain-like, is adapted to.
+
+A learner is a thin adapter: it holds one ``torch.nn.Module`` (``self.model``) that maps a raw input
+batch ``(batch, n_features)`` to outputs (class scores, or the regression target in its own units),
+with everything learned — encoder statistics, weights, readouts — as parameters or buffers of that
+module. Probes (lesions, op counts) therefore need no model-specific code: they copy the learner,
+edit the masks of :meth:`Learner.synapses`, and call :meth:`Learner.predict`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from neurotwin.core.device import resolve_device
+from neurotwin.core.synapses import Synapses
+from neurotwin.errors import ConfigError, DataError, NumericalError
+
+#: ``progress(done, total, info)``: called after each epoch of each training stage.
+Progress = Callable[[int, int, dict], None]
+
+
+@dataclass
+class History:
+    """Per-epoch training record: train loss and the **validation** metric (``val_accuracy`` or
+    ``val_r2``) of the stage that the row's metric comes from."""
+
+    metric: str = "accuracy"
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    val_metric: list[float] = field(default_factory=list)
+
+    def append(self, train_loss: float, val_metric: float) -> None:
+        if not (np.isfinite(train_loss) and np.isfinite(val_metric)):
+            raise NumericalError(
+                f"training diverged at epoch {len(self.epoch) + 1} (loss {train_loss}); "
+                "lower the learning rate"
+            )
+        self.epoch.append(len(self.epoch) + 1)
+        self.train_loss.append(float(train_loss))
+        self.val_metric.append(float(val_metric))
+
+    def to_dict(self) -> dict[str, list]:
+        return {
+            "epoch": list(self.epoch),
+            "train_loss": list(self.train_loss),
+            f"val_{self.metric}": list(self.val_metric),
+        }
+
+
+class Learner:
+    """Base class of every learner. Subclasses set the class attributes and implement
+    :meth:`_build`, :meth:`fit` and :meth:`partial_fit`.
+
+    Class attributes:
+        name: registry name (``neurotwin list``); description: one line.
+        paradigm: ``"artificial"`` or ``"brain"``; rule: the learning rule (``"backprop"``…).
+        encoding: the input encoding the model applies first (``"standard"`` or ``"unit"``).
+        defaults: every hyperparameter with its default; quick: the overrides of ``--quick``.
+        variants: the rows a comparison runs for this learner (``None`` is the learner itself;
+            others are controls, e.g. ``"random_first_layer"``).
+        stochastic: whether :meth:`predict` draws random numbers (then it takes a generator).
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    paradigm: ClassVar[str] = "artificial"
+    rule: ClassVar[str] = ""
+    encoding: ClassVar[str] = "standard"
+    defaults: ClassVar[dict[str, Any]] = {}
+    quick: ClassVar[dict[str, Any]] = {}
+    variants: ClassVar[tuple[str | None, ...]] = (None,)
+    variant_rules: ClassVar[dict[str, str]] = {}
+    stochastic: ClassVar[bool] = False
+
+    def __init__(
+        self, *, variant: str | None = None, quick: bool = False, device: str = "cpu", **config
+    ) -> None:
+        if variant not in self.variants:
+            choices = ", ".join("none" if v is None else v for v in self.variants)
+            raise ConfigError(f"{self.name}: unknown variant {variant!r}; choose one of: {choices}")
+        unknown = sorted(set(config) - set(self.defaults))
+        if unknown:
+            raise ConfigError(
+                f"{self.name}: unknown option(s) {', '.join(unknown)}; "
+                f"valid options: {', '.join(sorted(self.defaults))}"
+            )
+        self.variant = variant
+        self.quick_preset = quick
+        self.device = resolve_device(device)
+        self.config: dict[str, Any] = {**self.defaults, **(self.quick if quick else {}), **config}
+        self.model: nn.Module | None = None
+        self.task_kind: str | None = None
+        self.n_features: int | None = None
+        self.n_outputs: int | None = None
+
+    # -- identity -----------------------------------------------------------------------------
+    @property
+    def row_rule(self) -> str:
+        """The learning rule of this row: a control variant may learn by another rule (or none)."""
+        return self.variant_rules.get(self.variant, self.rule) if self.variant else self.rule
+
+    # -- to implement ---------------------------------------------------------------------------
+    def _build(self, n_features: int, n_outputs: int, kind: str, seed: int) -> nn.Module:
+        raise NotImplementedError
+
+    def fit(
+        self, task, *, seed: int, epochs: int | None = None, progress: Progress | None = None
+    ) -> History:
+        raise NotImplementedError
+
+    def partial_fit(self, X, y, *, classes=None, task_id=None) -> History:
+        raise NotImplementedError
+
+    # -- shared behaviour -----------------------------------------------------------------------
+    def _check_fitted(self) -> nn.Module:
+        if self.model is None:
+            raise ConfigError(f"{self.name} is not fitted yet; call fit(task, seed=...) first")
+        return self.model
+
+    def _as_tensor(self, X) -> torch.Tensor:
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim > 2:
+            X = X.reshape(X.shape[0], -1)
+        if X.ndim != 2 or (self.n_features is not None and X.shape[1] != self.n_features):
+            raise DataError(
+                f"{self.name}: input has shape {X.shape}, expected (n, {self.n_features})"
+            )
+        if not np.all(np.isfinite(X)):
+            raise DataError(f"{self.name}: input contains NaN or infinite values")
+        return torch.from_numpy(X).to(self.device)
+
+    @torch.no_grad()
+    def outputs(self, X, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Raw model outputs for ``X`` (class scores or regression values), shape (n, n_outputs)."""
+        model = self._check_fitted()
+        model.eval()
+        return model(self._as_tensor(X))
+
+    def predict(self, X, *, generator: torch.Generator | None = None) -> np.ndarray:
+        """Class indices (classification) or target values (regression) for raw inputs ``X``."""
+        out = self.outputs(X, generator=generator)
+        if self.task_kind == "classification":
+            return out.argmax(1).cpu().numpy()
+        return out[:, 0].double().cpu().numpy()
+
+    def synapses(self) -> list[Synapses]:
+        """Every learnable connection of the model, in forward order."""
+        return [m for m in self._check_fitted().modules() if isinstance(m, Synapses)]
+
+    def n_params(self) -> int:
+        """Number of learned parameters (weights and biases; encoder statistics excluded)."""
+        return sum(p.numel() for p in self._check_fitted().parameters())
+
+    def extra_metrics(self) -> dict[str, float]:
+        """Learner-specific numbers for the results row (e.g. convergence of a Hebbian layer)."""
+        return {}
+
+    def figures(self, task) -> dict[str, bytes]:
+        """Learner-specific PNG figures for the report, by name."""
+        return {}
+
+    # -- persistence ------------------------------------------------------------------------------
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "learner": self.name,
+            "variant": self.variant,
+            "config": self.config,
+            "task_kind": self.task_kind,
+            "n_features": self.n_features,
+            "n_outputs": self.n_outputs,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``path/model.safetensors`` (weights and buffers) and ``path/config.json``."""
+        model = self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+        tmp = path / "model.safetensors.tmp"
+        save_file(state, str(tmp))
+        tmp.replace(path / "model.safetensors")
+        tmp = path / "config.json.tmp"
+        tmp.write_text(json.dumps(self._meta(), indent=2, default=_json_default))
+        tmp.replace(path / "config.json")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str = "cpu") -> Learner:
+        """Load a learner written by :meth:`save` (the class is looked up in the registry)."""
+        from neurotwin.learners.registry import get
+
+        path = Path(path)
+        try:
+            meta = json.loads((path / "config.json").read_text())
+            state = load_file(str(path / "model.safetensors"))
+        except (OSError, ValueError) as exc:
+            raise DataError(f"{path}: not a saved neurotwin model ({exc})") from None
+        klass = get(meta["learner"]) if cls is Learner else cls
+        config = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
+        learner = klass(variant=meta["variant"], device=device, **config)
+        learner.task_kind = meta["task_kind"]
+        learner.n_features, learner.n_outputs = meta["n_features"], meta["n_outputs"]
+        learner.model = learner._build(meta["n_features"], meta["n_outputs"], meta["task_kind"], 0)
+        learner.model.load_state_dict(state)
+        learner.model.to(learner.device)
+        return learner
+
+
+def _json_default(obj):
+    if isinstance(obj, (np.integer, np.floating)):
+        return obj.item()
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
+def resolve_epochs(epochs: int | None, default: int) -> int:
+    """``epochs`` if given (a positive integer), else the learner's default."""
+    if epochs is None:
+        return int(default)
+    if int(epochs) != epochs or epochs < 1:
+        raise ConfigError(f"epochs must be a positive integer, got {epochs!r}")
+    return int(epochs)

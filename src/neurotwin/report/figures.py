@@ -1,0 +1,281 @@
+"""Figures of a results document, each returned as PNG bytes.
+
+Figures are drawn on a :class:`matplotlib.figure.Figure` with the Agg canvas directly, so nothing
+here touches pyplot's global state (no ``plt.figure``, no backend switch, no figures left open).
+
+The document is ``results.json`` as a dict (see DESIGN.md, "Results"). A row's display name is
+its ``model``, or ``"model (variant)"`` when it has a variant. Functions that draw from the document
+return ``None`` when it holds nothing to draw (no histories, no lesion sweeps, no energies).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
+
+METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
+_PARADIGM_MARKERS = {"artificial": "o", "brain": "^"}
+_DPI = 110
+
+
+# --- reading the document ---------------------------------------------------------------------
+
+
+def display_name(row: Mapping[str, Any]) -> str:
+    """``model``, or ``"model (variant)"`` when the row (or summary entry) has a variant."""
+    variant = row.get("variant")
+    return row["model"] if variant is None else f"{row['model']} ({variant})"
+
+
+def metric_key(doc: Mapping[str, Any]) -> str:
+    """The task's headline metric: ``"accuracy"`` or ``"r2"``."""
+    task = doc.get("task", {})
+    if "metric" in task:
+        return task["metric"]
+    return "r2" if task.get("kind") == "regression" else "accuracy"
+
+
+def model_names(doc: Mapping[str, Any]) -> list[str]:
+    """Display names in report order: the summary's order, then any model only in the results."""
+    names = [display_name(s) for s in doc.get("summary", [])]
+    for row in doc.get("results", []):
+        name = display_name(row)
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def rows_by_model(doc: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Result rows grouped by display name (report order), each group sorted by seed."""
+    groups: dict[str, list[dict[str, Any]]] = {name: [] for name in model_names(doc)}
+    for row in doc.get("results", []):
+        groups[display_name(row)].append(row)
+    return {k: sorted(v, key=lambda r: r.get("seed", 0)) for k, v in groups.items() if v}
+
+
+def model_colors(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """One colour per model, the same in every figure (tab10, then tab20 beyond ten models)."""
+    names = model_names(doc)
+    cmap = colormaps["tab10" if len(names) <= 10 else "tab20"]
+    return {name: cmap(i % cmap.N) for i, name in enumerate(names)}
+
+
+# --- drawing helpers --------------------------------------------------------------------------
+
+
+def _new_figure(width_in: float, height_in: float) -> Figure:
+    fig = Figure(figsize=(width_in, height_in), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI)
+    return buf.getvalue()
+
+
+def _finite(values: Sequence[Any]) -> np.ndarray:
+    """A float array with ``None`` (a JSON null) turned into NaN."""
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def _metric_label(doc: Mapping[str, Any], prefix: str) -> str:
+    return f"{prefix} {METRIC_LABELS.get(metric_key(doc), metric_key(doc))}"
+
+
+# --- figures of a results document ------------------------------------------------------------
+
+
+def learning_curves_png(doc: Mapping[str, Any]) -> bytes | None:
+    """Validation metric per epoch: one thin line per seed, a thick line for the mean over seeds.
+
+    The mean is taken over the seeds that reached each epoch (early stopping may end seeds apart).
+    """
+    key = f"val_{metric_key(doc)}"
+    colors = model_colors(doc)
+    fig = _new_figure(7.0, 4.2)
+    ax = fig.add_subplot()
+    drawn = False
+    for name, rows in rows_by_model(doc).items():
+        curves = []
+        for row in rows:
+            hist = row.get("history") or {}
+            if not hist.get(key):
+                continue
+            y = _finite(hist[key])
+            x = np.asarray(hist.get("epoch") or range(1, len(y) + 1), dtype=float)[: len(y)]
+            ax.plot(x, y, color=colors[name], lw=0.8, alpha=0.35)
+            curves.append((x, y))
+        if not curves:
+            continue
+        longest = max(curves, key=lambda c: len(c[0]))[0]
+        stacked = np.full((len(curves), len(longest)), np.nan)
+        for i, (_, y) in enumerate(curves):
+            stacked[i, : len(y)] = y
+        with np.errstate(all="ignore"):
+            mean = np.nanmean(stacked, axis=0)
+        ax.plot(longest, mean, color=colors[name], lw=2.2, label=f"{name} (n={len(curves)})")
+        drawn = True
+    if not drawn:
+        return None
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(_metric_label(doc, "validation"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="best")
+    return _png(fig)
+
+
+def metric_vs_energy_png(doc: Mapping[str, Any]) -> bytes | None:
+    """Test metric (mean, 95 % CI bars) against energy per inference in nJ on a log axis.
+
+    One marker per model from the summary: circles for artificial, triangles for brain-like models.
+    Models with no positive energy cannot sit on a log axis and are left out (named in the title).
+    """
+    key = f"test_{metric_key(doc)}"
+    colors = model_colors(doc)
+    fig = _new_figure(7.0, 4.4)
+    ax = fig.add_subplot()
+    left_out = []
+    points = []
+    for entry in doc.get("summary", []):
+        name = display_name(entry)
+        stats = entry.get(key) or {}
+        energy = (entry.get("energy_nj_per_inference") or {}).get("mean")
+        mean = stats.get("mean")
+        if mean is None or energy is None or not energy > 0:
+            left_out.append(name)
+            continue
+        ci = stats.get("ci95")
+        yerr = None if ci is None else [[max(mean - ci[0], 0.0)], [max(ci[1] - mean, 0.0)]]
+        ax.errorbar(
+            [energy],
+            [mean],
+            yerr=yerr,
+            fmt=_PARADIGM_MARKERS.get(entry.get("paradigm"), "s"),
+            color=colors[name],
+            ms=9,
+            capsize=4,
+        )
+        points.append((name, energy, mean))
+    if not points:
+        return None
+    ax.set_xscale("log")
+    ax.margins(x=0.25, y=0.15)
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.xaxis.set_major_formatter(plain)
+    lo, hi = ax.get_xlim()
+    # Within one decade there may be no major tick at all: label the minor ticks instead.
+    ax.xaxis.set_minor_formatter(plain if hi / lo < 10 else NullFormatter())
+    for name, energy, mean in points:
+        # Names right of the middle go on the marker's left, so they stay inside the axes.
+        right_half = math.log(energy / lo) > 0.5 * math.log(hi / lo)
+        ax.annotate(
+            name,
+            (energy, mean),
+            xytext=(-8 if right_half else 8, 5),
+            textcoords="offset points",
+            ha="right" if right_half else "left",
+            fontsize=8,
+        )
+    ax.set_xlabel("energy per inference (nJ, log scale)")
+    ax.set_ylabel(_metric_label(doc, "test"))
+    ax.grid(alpha=0.3)
+    if left_out:
+        ax.set_title("not shown (no energy): " + ", ".join(left_out), fontsize=8)
+    return _png(fig)
+
+
+def lesion_curves_png(doc: Mapping[str, Any]) -> bytes | None:
+    """Test metric against the fraction of synapses removed: mean over seeds, ± 1 std band.
+
+    A dashed line marks chance (1 / n_classes) for classification, and R² = 0 (predicting the
+    mean) for regression.
+    """
+    metric = metric_key(doc)
+    colors = model_colors(doc)
+    fig = _new_figure(7.0, 4.2)
+    ax = fig.add_subplot()
+    drawn = False
+    for name, rows in rows_by_model(doc).items():
+        sweeps = [((r.get("metrics") or {}).get("lesion") or {}) for r in rows]
+        sweeps = [s for s in sweeps if s.get("fraction") and s.get(f"test_{metric}")]
+        if not sweeps:
+            continue
+        fraction = list(sweeps[0]["fraction"])
+        # Seeds are averaged only on a shared grid of fractions; others are not mixed in.
+        values = np.array(
+            [_finite(s[f"test_{metric}"]) for s in sweeps if list(s["fraction"]) == fraction]
+        )
+        x = np.asarray(fraction, dtype=float)
+        mean = np.nanmean(values, axis=0)
+        std = np.nanstd(values, axis=0) if len(values) > 1 else np.zeros_like(mean)
+        ax.plot(x, mean, "o-", color=colors[name], lw=1.8, ms=4, label=f"{name} (n={len(values)})")
+        ax.fill_between(x, mean - std, mean + std, color=colors[name], alpha=0.18, lw=0)
+        drawn = True
+    if not drawn:
+        return None
+    n_classes = doc.get("task", {}).get("n_classes")
+    if metric == "accuracy" and n_classes:
+        ax.axhline(1.0 / n_classes, color="0.4", ls="--", lw=1, label=f"chance (1/{n_classes})")
+    elif metric == "r2":
+        ax.axhline(0.0, color="0.4", ls="--", lw=1, label="R² = 0 (predict the mean)")
+    ax.set_xlabel("fraction of synapses removed")
+    ax.set_ylabel(_metric_label(doc, "test"))
+    ax.set_xlim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="best")
+    return _png(fig)
+
+
+# --- generic helpers for learners -------------------------------------------------------------
+
+
+def receptive_fields_png(weights: Any, input_shape: Sequence[int], n_show: int = 100) -> bytes:
+    """A grid of the first ``n_show`` units' weight vectors drawn as images.
+
+    ``weights`` has shape ``(n_units, H*W)`` (numpy array or torch tensor, any device);
+    ``input_shape`` is ``(H, W)``. Each unit is drawn in the diverging ``bwr`` colormap on its own
+    symmetric scale ``[-max|w|, +max|w|]``, so white is zero and the sign of every weight shows.
+    """
+    if hasattr(weights, "detach"):
+        weights = weights.detach().cpu().numpy()
+    w = np.asarray(weights, dtype=float)
+    if len(input_shape) != 2:
+        raise ValueError(f"input_shape must be (H, W), got {tuple(input_shape)}")
+    h, wd = (int(d) for d in input_shape)
+    if w.ndim != 2 or w.shape[1] != h * wd:
+        raise ValueError(f"weights must have shape (n_units, {h * wd}), got {w.shape}")
+    if n_show < 1:
+        raise ValueError(f"n_show must be at least 1, got {n_show}")
+    w = w[:n_show]
+    n = len(w)
+    cols = math.ceil(math.sqrt(n))
+    rows = math.ceil(n / cols)
+    # One mosaic image rather than n subplots: fast, and the NaN gutters (drawn grey) keep
+    # neighbouring units apart. Dividing each unit by its own max |w| is its symmetric scale.
+    gap = max(1, min(h, wd) // 8)
+    mosaic = np.full((rows * (h + gap) + gap, cols * (wd + gap) + gap), np.nan)
+    for i, unit in enumerate(w):
+        vmax = float(np.nanmax(np.abs(unit), initial=0.0))
+        vmax = vmax if math.isfinite(vmax) and vmax > 0 else 1.0
+        r, c = divmod(i, cols)
+        top, left = gap + r * (h + gap), gap + c * (wd + gap)
+        mosaic[top : top + h, left : left + wd] = unit.reshape(h, wd) / vmax
+    cmap = colormaps["bwr"].with_extremes(bad="0.55")
+    scale = min(7.0 / mosaic.shape[1], 7.0 / mosaic.shape[0], 0.08)
+    fig = _new_figure(mosaic.shape[1] * scale, mosaic.shape[0] * scale)
+    fig.get_layout_engine().set(w_pad=0, h_pad=0)
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.imshow(mosaic, cmap=cmap, vmin=-1.0, vmax=1.0, interpolation="nearest")
+    return _png(fig)
