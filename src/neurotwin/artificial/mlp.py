@@ -48,7 +48,7 @@ class MLPNet(nn.Module):
         sizes = [n_in, *hidden, n_out]
         self.layers = nn.ModuleList(
             Synapses(a, b, init=init if i < len(hidden) else "xavier_uniform", generator=generator)
-            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:]))
+            for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
         )
         self.activation, self.dropout = activation, dropout
         self.register_buffer("y_mean", torch.zeros(1))

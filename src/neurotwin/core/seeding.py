@@ -19,7 +19,9 @@ def derive_seed(seed: int, *purpose: object) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little") >> 1
 
 
-def torch_generator(seed: int, *purpose: object, device: str | torch.device = "cpu") -> torch.Generator:
+def torch_generator(
+    seed: int, *purpose: object, device: str | torch.device = "cpu"
+) -> torch.Generator:
     """A ``torch.Generator`` on ``device`` seeded with :func:`derive_seed`."""
     gen = torch.Generator(device=device)
     gen.manual_seed(derive_seed(seed, *purpose))

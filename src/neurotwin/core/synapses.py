@@ -113,7 +113,9 @@ class Synapses(nn.Module):
     def apply_dw_(self, dw: torch.Tensor) -> None:
         """``weight += dw`` on unmasked synapses only, then clamp to ``[w_min, w_max]``."""
         if dw.shape != self.weight.shape:
-            raise ConfigError(f"dw has shape {tuple(dw.shape)}, expected {tuple(self.weight.shape)}")
+            raise ConfigError(
+                f"dw has shape {tuple(dw.shape)}, expected {tuple(self.weight.shape)}"
+            )
         self.weight.add_(dw * self.mask)
         if self.w_min is not None or self.w_max is not None:
             self.weight.clamp_(self.w_min, self.w_max)

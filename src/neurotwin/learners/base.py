@@ -68,6 +68,7 @@ class Learner:
         variants: the rows a comparison runs for this learner (``None`` is the learner itself;
             others are controls, e.g. ``"random_first_layer"``).
         stochastic: whether :meth:`predict` draws random numbers (then it takes a generator).
+        supported_kinds: the task kinds the learner can be fitted on.
     """
 
     name: ClassVar[str] = ""
@@ -80,6 +81,7 @@ class Learner:
     variants: ClassVar[tuple[str | None, ...]] = (None,)
     variant_rules: ClassVar[dict[str, str]] = {}
     stochastic: ClassVar[bool] = False
+    supported_kinds: ClassVar[tuple[str, ...]] = ("classification", "regression")
 
     def __init__(
         self, *, variant: str | None = None, quick: bool = False, device: str = "cpu", **config

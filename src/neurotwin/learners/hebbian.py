@@ -39,6 +39,7 @@ class HebbianLearner(Learner):
     encoding = "unit"
     variants = (None, "random_first_layer")
     variant_rules = {"random_first_layer": "none"}
+    supported_kinds = ("classification",)
     defaults = {
         "n_hidden": 200,
         "p": 3.0,
@@ -116,11 +117,18 @@ class HebbianLearner(Learner):
         if task.kind != "classification":
             raise ConfigError(f"hebbian handles classification tasks only, not {task.kind}")
         X_fit, y_fit, X_val, y_val = task.validation_split(seed)
-        self.task_kind, self.n_features, self.n_outputs = "classification", X_fit.shape[1], task.n_classes
+        self.task_kind, self.n_features, self.n_outputs = (
+            "classification",
+            X_fit.shape[1],
+            task.n_classes,
+        )
         self.model = model = self._build(self.n_features, self.n_outputs, "classification", seed)
         model.encoder.fit(X_fit)
         with torch.no_grad():
-            v_fit, v_val = model.encoder(self._as_tensor(X_fit)), model.encoder(self._as_tensor(X_val))
+            v_fit, v_val = (
+                model.encoder(self._as_tensor(X_fit)),
+                model.encoder(self._as_tensor(X_val)),
+            )
         if self.variant is None:
             n_epochs = resolve_epochs(epochs, self.default_epochs(len(X_fit)))
             self.hebbian_epochs_ = n_epochs
@@ -160,12 +168,14 @@ class HebbianLearner(Learner):
         )
 
     def partial_fit(self, X, y, *, classes=None, task_id=None) -> History:
-        """One Hebbian epoch (unannealed rate, not for the control) and one readout epoch on
+        """One Hebbian epoch (unannealed rate, not for the control) and one full-batch readout step on
         ``(X, y)``. An unfitted learner needs ``classes``; its encoder and feature scale are
         fitted on this first batch and kept afterwards."""
         X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
         if len(X) == 0 or len(X) != len(y):
-            raise DataError(f"partial_fit needs as many labels as samples, got {len(X)} and {len(y)}")
+            raise DataError(
+                f"partial_fit needs as many labels as samples, got {len(X)} and {len(y)}"
+            )
         first = self.model is None
         if first:
             if classes is None:

@@ -12,8 +12,6 @@ from neurotwin.errors import ConfigError, DataError
 from neurotwin.learners.base import History, Learner, Progress, resolve_epochs
 from neurotwin.learners.registry import register
 
-SUPPORTED_KINDS = ("classification", "regression")
-
 
 def _targets(y, kind: str, device) -> torch.Tensor:
     if kind == "classification":
@@ -81,8 +79,8 @@ class MLPLearner(Learner):
         self, task, *, seed: int, epochs: int | None = None, progress: Progress | None = None
     ) -> History:
         """Train on ``task``'s training part; returns per-epoch train loss and validation metric."""
-        if task.kind not in SUPPORTED_KINDS:
-            raise ConfigError(f"mlp handles {' and '.join(SUPPORTED_KINDS)} tasks, not {task.kind}")
+        if task.kind not in self.supported_kinds:
+            raise ConfigError(f"mlp handles classification and regression tasks, not {task.kind}")
         max_epochs = resolve_epochs(epochs, self.config["epochs"])
         X_fit, y_fit, X_val, y_val = task.validation_split(seed)
         model = self._setup(X_fit, y_fit, max(task.n_classes, 1), task.kind, seed)
@@ -118,7 +116,9 @@ class MLPLearner(Learner):
         """
         X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
         if len(X) == 0 or len(X) != len(y):
-            raise DataError(f"partial_fit needs as many labels as samples, got {len(X)} and {len(y)}")
+            raise DataError(
+                f"partial_fit needs as many labels as samples, got {len(X)} and {len(y)}"
+            )
         if self.model is None:
             kind = "regression" if classes is None else "classification"
             n_out = (classes if isinstance(classes, int) else len(classes)) if classes else 1
@@ -126,7 +126,9 @@ class MLPLearner(Learner):
         model = self.model
         if self._opt is None:
             self._opt = torch.optim.Adam(
-                model.layers.parameters(), lr=self.config["lr"], weight_decay=self.config["weight_decay"]
+                model.layers.parameters(),
+                lr=self.config["lr"],
+                weight_decay=self.config["weight_decay"],
             )
         with torch.no_grad():
             x_t = model.encoder(self._as_tensor(X))

@@ -74,9 +74,7 @@ class Task:
             "class_names": self.class_names,
         }
 
-    def validation_split(
-        self, seed: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def validation_split(self, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Hold out 10 % of the training part (stratified for classification), drawn from ``seed``.
 
         Returns ``(X_fit, y_fit, X_val, y_val)``. The test part is never touched.

@@ -1,0 +1,5 @@
+import sys
+
+from neurotwin.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The backprop world: networks built from Synapses and trained by gradient descent."""

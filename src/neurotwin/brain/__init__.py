@@ -1,0 +1,1 @@
+"""The biological world: local plasticity rules and brain-like networks."""

@@ -1,0 +1,210 @@
+"""The ``neurotwin`` command: parses arguments and hands over to the Python API; no logic here.
+
+Exit status: 0 on success, 2 on bad input (one line naming the problem and the valid choices),
+1 on a runtime failure, 130 when interrupted (rerun the same command to finish the run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+
+from neurotwin import __version__
+from neurotwin.errors import ConfigError, DataError, NeurotwinError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit status 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's signature
+        raise ConfigError(f"{message} (see '{self.prog} --help')")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from neurotwin.core.device import DEVICE_CHOICES
+
+    parser = _Parser(
+        prog="neurotwin",
+        description="Artificial and brain-like neural networks side by side on the same task.",
+    )
+    parser.add_argument("--version", action="version", version=f"neurotwin {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    cmp = sub.add_parser(
+        "compare",
+        help="train and compare learners on one task over several seeds",
+        description="Train every learner (and its controls) on the task for each seed, measure "
+        "them with the same probes, and write OUT/results.json and OUT/report.html.",
+    )
+    cmp.add_argument(
+        "--task", default="digits", help="dataset name, or a .csv/.npz file (default: digits)"
+    )
+    cmp.add_argument("--target", help="label column of a .csv task")
+    cmp.add_argument(
+        "--kind", choices=("classification", "regression"), help="force the kind of a file task"
+    )
+    cmp.add_argument(
+        "--models", default=None, help="comma-separated learners, or 'all' (default: mlp,hebbian)"
+    )
+    cmp.add_argument("--seeds", default="0,1,2", help="comma-separated run seeds (default: 0,1,2)")
+    cmp.add_argument("--epochs", type=str, default=None, help="override every learner's epochs")
+    cmp.add_argument(
+        "--quick", action="store_true", help="smoke-test presets: fewer epochs, same code"
+    )
+    cmp.add_argument("--out", help="run folder (default: runs/<task>[-quick]); rerun to resume")
+    cmp.add_argument(
+        "--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (default: auto)"
+    )
+    cmp.add_argument(
+        "--data-dir", help="folder of MNIST-style IDX files (else $NEUROTWIN_DATA, cache)"
+    )
+    cmp.add_argument(
+        "--json", action="store_true", help="print only the results document on stdout"
+    )
+    cmp.add_argument("--no-report", action="store_true", help="skip report.html")
+
+    lst = sub.add_parser("list", help="list learners (with their defaults) and tasks")
+    lst.add_argument("--json", action="store_true", help="print the listing as JSON")
+    return parser
+
+
+def _epochs(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(f"--epochs must be a positive integer, got {text!r}")
+    return value
+
+
+def _compare(args) -> int:
+    from neurotwin.experiment.runner import compare, default_out
+
+    epochs = _epochs(args.epochs)
+    out = args.out or str(default_out(args.task, quick=args.quick, epochs=epochs))
+    doc = compare(
+        args.task,
+        args.models,
+        seeds=args.seeds,
+        epochs=epochs,
+        quick=args.quick,
+        out=out,
+        device=args.device,
+        data_dir=args.data_dir,
+        target=args.target,
+        kind=args.kind,
+        report=not args.no_report,
+        command=shlex.join(["neurotwin", *sys.argv[1:]]),
+    )
+    if args.json:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return 0
+    from rich.console import Console
+
+    from neurotwin.report import print_summary
+
+    console = Console()
+    print_summary(doc, console)
+    console.print(f"results: {os.path.join(out, 'results.json')}")
+    if not args.no_report:
+        console.print(f"report:  {os.path.join(out, 'report.html')}")
+    return 0
+
+
+def listing() -> dict:
+    """Learners (name, description, paradigm, rule, variants, defaults, quick) and tasks."""
+    from neurotwin import tasks
+    from neurotwin.learners.registry import available, get
+
+    learners = []
+    for name in available():
+        cls = get(name)
+        learners.append(
+            {
+                "name": name,
+                "description": cls.description,
+                "paradigm": cls.paradigm,
+                "rule": cls.rule,
+                "variants": [v for v in cls.variants if v is not None],
+                "kinds": list(cls.supported_kinds),
+                "defaults": {
+                    k: list(v) if isinstance(v, tuple) else v for k, v in cls.defaults.items()
+                },
+                "quick": cls.quick,
+            }
+        )
+    return {
+        "learners": learners,
+        "tasks": [{"name": n, "description": d} for n, d in tasks.DESCRIPTIONS.items()],
+    }
+
+
+def _list(args) -> int:
+    info = listing()
+    if args.json:
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="learners", show_lines=True)
+    for col in ("name", "paradigm / rule", "description", "defaults (--quick overrides)"):
+        table.add_column(col)
+    for item in info["learners"]:
+        defaults = ", ".join(f"{k}={v}" for k, v in item["defaults"].items())
+        quick = ", ".join(f"{k}={v}" for k, v in item["quick"].items())
+        variants = f"\ncontrols: {', '.join(item['variants'])}" if item["variants"] else ""
+        table.add_row(
+            item["name"],
+            f"{item['paradigm']} / {item['rule']}",
+            item["description"] + variants + f"\ntasks: {', '.join(item['kinds'])}",
+            f"{defaults}\n--quick: {quick}",
+        )
+    tasks_table = Table(title="tasks (--task NAME, or a .csv/.npz file)")
+    tasks_table.add_column("name")
+    tasks_table.add_column("description")
+    for item in info["tasks"]:
+        tasks_table.add_row(item["name"], item["description"])
+    console = Console()
+    console.print(table)
+    console.print(tasks_table)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``neurotwin`` console script; returns the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        if args.command == "compare":
+            return _compare(args)
+        if args.command == "list":
+            return _list(args)
+        _parser().print_help()
+        return 2
+    except (ConfigError, DataError) as exc:
+        print(f"neurotwin: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("neurotwin: interrupted; rerun the same command to finish the run", file=sys.stderr)
+        return 130
+    except NeurotwinError as exc:
+        print(f"neurotwin: failed: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a runtime failure: one line, the traceback only on request
+        if os.environ.get("NEUROTWIN_DEBUG"):
+            raise
+        print(
+            f"neurotwin: failed: {type(exc).__name__}: {exc} (set NEUROTWIN_DEBUG=1 for a traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

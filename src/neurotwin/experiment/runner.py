@@ -1,0 +1,267 @@
+"""The comparison runner: seeds × learners on one task, one row file each, resumable.
+
+For every seed the task is loaded with that seed (a fresh split), and each (learner, variant) is
+fitted, evaluated and probed; its row is written atomically to ``OUT/rows/`` with the spec that
+produced it. Rerunning with the same ``out`` skips rows whose file exists with the same spec, so a
+run stopped by Ctrl-C or kill -9 finishes where it stopped. At the end the rows are merged into
+``OUT/results.json`` (validated against the shipped schema) and ``OUT/report.html`` is written.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from neurotwin import __version__, probes, tasks
+from neurotwin.core.device import resolve_device
+from neurotwin.errors import ConfigError, DataError
+from neurotwin.experiment.progress import RunProgress
+from neurotwin.experiment.store import (
+    ROWS_DIR,
+    atomic_write_bytes,
+    atomic_write_json,
+    merge,
+    read_row,
+    row_filename,
+    write_results,
+)
+from neurotwin.learners.registry import available as available_learners
+from neurotwin.learners.registry import get as get_learner
+
+DEFAULT_MODELS = ("mlp", "hebbian")
+DEFAULT_SEEDS = (0, 1, 2)
+
+
+def parse_models(models: str | Sequence[str] | None) -> list[str]:
+    """``"mlp,hebbian"``, ``"all"`` or a list → learner names, each checked against the registry."""
+    if models is None:
+        return list(DEFAULT_MODELS)
+    names = models.split(",") if isinstance(models, str) else list(models)
+    names = [n.strip() for n in names if n.strip()]
+    if names == ["all"]:
+        return available_learners()
+    if not names:
+        raise ConfigError(f"no models given; choose from: {', '.join(available_learners())}, all")
+    for name in names:
+        get_learner(name)
+    if len(set(names)) != len(names):
+        raise ConfigError(f"a model is named twice in {','.join(names)}; name each once")
+    return names
+
+
+def parse_seeds(seeds: str | Sequence[int] | None) -> list[int]:
+    """``"0,1,2"`` or a list of non-negative integers, without repeats."""
+    if seeds is None:
+        return list(DEFAULT_SEEDS)
+    items = seeds.split(",") if isinstance(seeds, str) else list(seeds)
+    out = []
+    for item in items:
+        text = str(item).strip()
+        if not text.isdigit():
+            raise ConfigError(
+                f"bad seed {text!r} in --seeds; give non-negative integers separated by commas, "
+                "e.g. 0,1,2"
+            )
+        out.append(int(text))
+    if not out or len(set(out)) != len(out):
+        raise ConfigError("--seeds needs at least one seed and no repeats, e.g. 0,1,2")
+    return out
+
+
+def check_epochs(epochs) -> int | None:
+    if epochs is None:
+        return None
+    if isinstance(epochs, bool) or int(epochs) != epochs or int(epochs) < 1:
+        raise ConfigError(f"--epochs must be a positive integer, got {epochs!r}")
+    return int(epochs)
+
+
+def prepare_out(out: str | os.PathLike) -> Path:
+    """Create the run folder, or fail clearly if it is a file or cannot be written."""
+    out = Path(out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is an existing file; give a folder path")
+    try:
+        (out / ROWS_DIR).mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(
+            f"--out {out} cannot be written ({exc.strerror or exc}); choose a writable folder"
+        ) from None
+    return out
+
+
+def default_out(task_name: str, *, quick: bool, epochs: int | None) -> Path:
+    """``runs/<task>[-quick][-e<epochs>]``: the same command resumes into the same folder."""
+    stem = Path(task_name).stem if Path(task_name).suffix else task_name
+    return Path("runs") / (stem + ("-quick" if quick else "") + (f"-e{epochs}" if epochs else ""))
+
+
+def _canonical(obj) -> str:
+    return json.dumps(
+        obj, sort_keys=True, default=lambda o: list(o) if isinstance(o, tuple) else str(o)
+    )
+
+
+def _manifest(command: str | None, device: torch.device, started: str) -> dict:
+    return {
+        "command": command if command is not None else " ".join(["neurotwin", *sys.argv[1:]]),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "threads": torch.get_num_threads(),
+        "device": str(device),
+        "platform": platform.platform(),
+        "started": started,
+        "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def run_row(learner, task, *, seed: int, epochs: int | None, progress=None) -> dict:
+    """Fit one learner on one seed's task and measure it with every probe; returns the row
+    (without ``spec`` and ``figures``, which the caller adds)."""
+    t0 = time.perf_counter()
+    history = learner.fit(task, seed=seed, epochs=epochs, progress=progress)
+    train_seconds = time.perf_counter() - t0
+    metrics, predictions = probes.evaluate(learner, task, seed=seed)
+    ops, energy = probes.ops_per_inference(learner, task.X_test, seed=seed)
+    metrics.update(
+        train_seconds=train_seconds,
+        params=probes.n_params(learner),
+        ops_per_inference=ops,
+        energy_nj_per_inference=energy,
+        lesion=probes.lesion_curve(learner, task, seed=seed),
+    )
+    extra = learner.extra_metrics()
+    if extra:
+        metrics["extra"] = extra
+    return {
+        "model": learner.name,
+        "variant": learner.variant,
+        "paradigm": learner.paradigm,
+        "rule": learner.row_rule,
+        "seed": seed,
+        "config": json.loads(_canonical(learner.config)),
+        "metrics": metrics,
+        "history": history.to_dict(),
+        "predictions": np.asarray(predictions).tolist(),
+    }
+
+
+def compare(
+    task: str = "digits",
+    models: str | Sequence[str] | None = None,
+    *,
+    seeds: str | Sequence[int] | None = None,
+    epochs: int | None = None,
+    quick: bool = False,
+    out: str | os.PathLike | None = None,
+    device: str = "auto",
+    data_dir: str | os.PathLike | None = None,
+    target: str | None = None,
+    kind: str | None = None,
+    show_progress: bool = True,
+    report: bool = True,
+    command: str | None = None,
+) -> dict:
+    """Run every (learner, variant) on ``task`` for every seed; return the results document.
+
+    Writes ``out/rows/*.json`` (one per row, resumable), ``out/results.json``, the learners'
+    figures and saved models, and ``out/report.html``. See ``neurotwin compare --help``.
+    """
+    explicit = models is not None
+    names = parse_models(models)
+    seed_list = parse_seeds(seeds)
+    epochs = check_epochs(epochs)
+    dev = resolve_device(device)
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    load = lambda seed: tasks.load(task, seed, data_dir=data_dir, target=target, kind=kind)  # noqa: E731
+    first_task = load(seed_list[0])  # bad data fails here, before anything is written
+    fitting = [n for n in names if first_task.kind in get_learner(n).supported_kinds]
+    if explicit and fitting != names:
+        bad = next(n for n in names if n not in fitting)
+        raise ConfigError(
+            f"learner {bad} handles {' and '.join(get_learner(bad).supported_kinds)} tasks, but "
+            f"{first_task.name} is a {first_task.kind} task; choose other --models"
+        )
+    if not fitting:
+        raise ConfigError(f"no learner handles the {first_task.kind} task {first_task.name}")
+    names = fitting
+    if out is None:
+        out = default_out(str(task), quick=quick, epochs=epochs)
+    out_dir = prepare_out(out)
+
+    plan = [(n, v) for n in names for v in get_learner(n).variants]
+    rows: dict[tuple[str, str | None, int], dict] = {}
+    y_test: dict[int, np.ndarray] = {}
+    with RunProgress(len(plan) * len(seed_list), enabled=show_progress) as bar:
+        for seed in seed_list:
+            the_task = first_task if seed == seed_list[0] else load(seed)
+            y_test[seed] = the_task.y_test
+            for name, variant in plan:
+                learner = get_learner(name)(variant=variant, quick=quick, device=str(dev))
+                spec = {
+                    "task": the_task.source,
+                    "learner": name,
+                    "variant": variant,
+                    "config": learner.config,
+                    "epochs": epochs,
+                    "quick": quick,
+                    "lesion_fractions": list(probes.LESION_FRACTIONS),
+                    "neurotwin_version": __version__,
+                }
+                spec = json.loads(_canonical(spec))
+                path = out_dir / ROWS_DIR / row_filename(name, variant, seed)
+                label = path.stem
+                if path.exists():
+                    row = read_row(path)
+                    if _canonical(row.get("spec")) != _canonical(spec):
+                        raise ConfigError(
+                            f"{path} was computed with other settings; pass another --out "
+                            "(or delete that folder) to run these"
+                        )
+                    rows[(name, variant, seed)] = row
+                    bar.end_row(skipped=True)
+                    continue
+                bar.start_row(label)
+                row = run_row(learner, the_task, seed=seed, epochs=epochs, progress=bar.epoch)
+                row["spec"] = spec
+                row["figures"] = {}
+                for fig_name, png in learner.figures(the_task).items():
+                    rel = f"figures/{label}-{fig_name}.png"
+                    atomic_write_bytes(out_dir / rel, png)
+                    row["figures"][fig_name] = rel
+                learner.save(out_dir / "models" / label)
+                atomic_write_json(path, row)
+                rows[(name, variant, seed)] = row
+                bar.end_row()
+
+    ordered = [rows[(n, v, s)] for n, v in plan for s in seed_list]
+    doc = merge(ordered, first_task.info(), y_test, _manifest(command, dev, started), __version__)
+    write_results(out_dir, doc)
+    if report:
+        from neurotwin.report import write_report
+
+        write_report(doc, out_dir)
+    return doc
+
+
+def load_results(out: str | os.PathLike) -> dict:
+    """Read ``out/results.json`` (or a results.json path) back."""
+    path = Path(out)
+    path = path / "results.json" if path.is_dir() else path
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read results ({exc})") from None
