@@ -148,13 +148,14 @@ class HebbianLearner(Learner):
         self._fit_feature_scale(v_fit)
         with torch.no_grad():
             f_fit, f_val = model.features(v_fit), model.features(v_val)
+            center = f_fit.mean(0)
         y_fit_t = torch.as_tensor(np.asarray(y_fit), dtype=torch.long, device=self.device)
         y_val_t = torch.as_tensor(np.asarray(y_val), dtype=torch.long, device=self.device)
-        return train_supervised(
+        history = train_supervised(
             lambda f, train: model.head(f),
             model,
             model.readout.parameters(),
-            (f_fit, y_fit_t, f_val, y_val_t),
+            (f_fit - center, y_fit_t, f_val - center, y_val_t),
             kind="classification",
             lr=cfg["readout_lr"],
             weight_decay=cfg["readout_weight_decay"],
@@ -166,6 +167,10 @@ class HebbianLearner(Learner):
             progress=progress,
             stage="readout",
         )
+        # fold the centring into the bias: W(f − m) + b = Wf + (b − Wm), so zero features stay zero
+        with torch.no_grad():
+            model.readout.bias.sub_(model.readout.effective_weight() @ center)
+        return history
 
     def partial_fit(self, X, y, *, classes=None, task_id=None) -> History:
         """One Hebbian epoch (unannealed rate, not for the control) and one full-batch readout step on

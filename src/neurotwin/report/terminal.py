@@ -165,8 +165,13 @@ def summary_headers(doc: Mapping[str, Any], compact: bool = False) -> dict[str, 
 _VERDICT_STYLE = {True: "bold green", False: "yellow", None: "dim"}
 
 
-def summary_table(doc: Mapping[str, Any]) -> Table:
-    """A rich table of the summary: the same columns and numbers as the HTML report."""
+#: Below this console width the terminal table leaves out paradigm, params and per-seed p-values.
+NARROW_WIDTH = 120
+
+
+def summary_table(doc: Mapping[str, Any], width: int | None = None) -> Table:
+    """A rich table of the summary: the same columns and numbers as the HTML report (on a console
+    narrower than :data:`NARROW_WIDTH`, without paradigm, params and per-seed p-values)."""
     task = doc.get("task", {})
     table = Table(
         title=f"{task.get('name', 'task')} ({task.get('kind', '?')}): "
@@ -179,6 +184,9 @@ def summary_table(doc: Mapping[str, Any]) -> Table:
         pad_edge=False,
     )
     headers = summary_headers(doc, compact=True)
+    if width is not None and width < NARROW_WIDTH:
+        for key in ("paradigm", "params", "p_values"):
+            headers.pop(key, None)
     numeric = {"metric", "n", "mse", "energy_nj", "params", "train_seconds", "p_values"}
     for key, header in headers.items():
         table.add_column(
@@ -197,4 +205,5 @@ def summary_table(doc: Mapping[str, Any]) -> Table:
 
 def print_summary(doc: Mapping[str, Any], console: Console | None = None) -> None:
     """Print :func:`summary_table` to ``console`` (default: a new stdout console)."""
-    (console or Console()).print(summary_table(doc))
+    console = console or Console()
+    console.print(summary_table(doc, width=console.width))
