@@ -20,6 +20,7 @@ from neurotwin.learners.base import History, Progress
 
 def r2_score_t(y_true: torch.Tensor, y_pred: torch.Tensor) -> float:
     """Coefficient of determination R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)²."""
+    y_true, y_pred = y_true.detach(), y_pred.detach()
     ss_res = torch.sum((y_true - y_pred) ** 2)
     ss_tot = torch.sum((y_true - y_true.mean()) ** 2).clamp_min(1e-12)
     return float(1.0 - ss_res / ss_tot)
