@@ -225,6 +225,17 @@ def _json_default(obj):
     raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
+def n_classes_of(classes) -> int:
+    """The number of classes from ``classes``: a count (int or numpy integer) or the class labels."""
+    if np.ndim(classes) == 0:
+        n = int(classes)
+    else:
+        n = len(classes)
+    if n < 2:
+        raise ConfigError(f"classes must name at least 2 classes, got {classes!r}")
+    return n
+
+
 def resolve_epochs(epochs: int | None, default: int) -> int:
     """``epochs`` if given (a positive integer), else the learner's default."""
     if epochs is None:

@@ -19,7 +19,7 @@ from neurotwin.artificial.training import loss_and_metric, train_supervised
 from neurotwin.brain.krotov_hopfield import CompetingUnitsNet, krotov_hopfield_dw, p_norms
 from neurotwin.core.seeding import torch_generator
 from neurotwin.errors import ConfigError, DataError
-from neurotwin.learners.base import History, Learner, Progress, resolve_epochs
+from neurotwin.learners.base import History, Learner, Progress, n_classes_of, resolve_epochs
 from neurotwin.learners.registry import register
 
 #: Sample presentations the first layer gets by default (1,000 epochs on digits' fitting part).
@@ -185,13 +185,14 @@ class HebbianLearner(Learner):
         if first:
             if classes is None:
                 raise ConfigError("hebbian.partial_fit on an unfitted learner needs classes=")
-            n_out = classes if isinstance(classes, int) else len(classes)
+            n_out = n_classes_of(classes)
             self.task_kind, self.n_features, self.n_outputs = "classification", X.shape[1], n_out
             self.model = self._build(X.shape[1], n_out, "classification", 0)
             self.model.encoder.fit(X)
-            self._pf_gen = torch_generator(0, self.name, "partial_fit")
             if self.variant is not None:
                 self._random_layer()
+        if getattr(self, "_pf_opt", None) is None:  # also after fit() or load()
+            self._pf_gen = torch_generator(0, self.name, "partial_fit")
             self._pf_opt = torch.optim.Adam(
                 self.model.readout.parameters(),
                 lr=self.config["readout_lr"],
@@ -214,7 +215,7 @@ class HebbianLearner(Learner):
         with torch.no_grad():
             _, acc = loss_and_metric(model.head(f), y_t, "classification")
         history = History("accuracy")
-        history.append(float(loss), acc)
+        history.append(loss.item(), acc)
         return history
 
     # -- what the report shows ------------------------------------------------------------------

@@ -9,7 +9,7 @@ from neurotwin.artificial.mlp import MLPNet
 from neurotwin.artificial.training import loss_and_metric, train_supervised
 from neurotwin.core.seeding import torch_generator
 from neurotwin.errors import ConfigError, DataError
-from neurotwin.learners.base import History, Learner, Progress, resolve_epochs
+from neurotwin.learners.base import History, Learner, Progress, n_classes_of, resolve_epochs
 from neurotwin.learners.registry import register
 
 
@@ -63,6 +63,7 @@ class MLPLearner(Learner):
             model.y_scale.fill_(float(np.std(y_fit)) or 1.0)
         self.model = model
         self._generator = torch_generator(seed, self.name, "batches")
+        self._dropout_generator = torch_generator(seed, self.name, "dropout", device=self.device)
         self._opt = None
         return model
 
@@ -73,7 +74,7 @@ class MLPLearner(Learner):
         return y_t
 
     def _forward(self, x: torch.Tensor, train: bool) -> torch.Tensor:
-        return self.model.core(x, train, self._generator)
+        return self.model.core(x, train, self._dropout_generator)
 
     def fit(
         self, task, *, seed: int, epochs: int | None = None, progress: Progress | None = None
@@ -121,10 +122,13 @@ class MLPLearner(Learner):
             )
         if self.model is None:
             kind = "regression" if classes is None else "classification"
-            n_out = (classes if isinstance(classes, int) else len(classes)) if classes else 1
+            n_out = 1 if classes is None else n_classes_of(classes)
             self._setup(X, np.asarray(y, dtype=np.float64), n_out, kind, seed=0)
         model = self.model
-        if self._opt is None:
+        if getattr(self, "_generator", None) is None:  # fitted by fit() or load()
+            self._generator = torch_generator(0, self.name, "batches")
+            self._dropout_generator = torch_generator(0, self.name, "dropout", device=self.device)
+        if getattr(self, "_opt", None) is None:
             self._opt = torch.optim.Adam(
                 model.layers.parameters(),
                 lr=self.config["lr"],
