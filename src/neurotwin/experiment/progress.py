@@ -19,7 +19,7 @@ class RunProgress:
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=console or Console(stderr=True),
-            transient=False,
+            transient=True,  # nothing left behind on stderr, so an error stays one line
         )
         self._rows = self._progress.add_task("rows", total=total_rows)
         self._epochs = self._progress.add_task("", total=1, visible=False)

@@ -231,8 +231,12 @@ class HebbianLearner(Learner):
         }
 
     def figures(self, task) -> dict[str, bytes]:
-        """The first layer's receptive fields (weights drawn in the input's shape)."""
+        """The first layer's receptive fields, drawn in the input's shape (a 1 × n_features
+        strip per unit when the input is not an image)."""
         from neurotwin.report.figures import receptive_fields_png
 
         w = self.model.hidden.effective_weight().detach().cpu().numpy()
-        return {"receptive_fields": receptive_fields_png(w, tuple(task.input_shape))}
+        shape = tuple(task.input_shape)
+        if len(shape) != 2 or shape[0] * shape[1] != w.shape[1]:
+            shape = (1, w.shape[1])
+        return {"receptive_fields": receptive_fields_png(w, shape)}
