@@ -71,22 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _epochs(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigError(f"--epochs must be a positive integer, got {text!r}")
-    return value
-
-
 def _compare(args) -> int:
-    from neurotwin.experiment.runner import compare, default_out
+    from neurotwin.experiment.runner import check_epochs, compare, default_out
 
-    epochs = _epochs(args.epochs)
+    epochs = check_epochs(args.epochs)
     out = args.out or str(default_out(args.task, quick=args.quick, epochs=epochs))
     doc = compare(
         args.task,

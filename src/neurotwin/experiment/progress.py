@@ -46,7 +46,7 @@ class RunProgress:
                 self._epochs, description=f"{label} [{stage}]", completed=done, total=total
             )
 
-    def end_row(self, skipped: bool = False) -> None:
+    def end_row(self) -> None:
         if self.enabled:
             self._progress.update(self._epochs, visible=False)
             self._progress.advance(self._rows)

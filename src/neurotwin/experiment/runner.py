@@ -34,6 +34,7 @@ from neurotwin.experiment.store import (
     row_filename,
     write_results,
 )
+from neurotwin.learners.base import resolve_epochs
 from neurotwin.learners.registry import available as available_learners
 from neurotwin.learners.registry import get as get_learner
 
@@ -78,11 +79,8 @@ def parse_seeds(seeds: str | Sequence[int] | None) -> list[int]:
 
 
 def check_epochs(epochs) -> int | None:
-    if epochs is None:
-        return None
-    if isinstance(epochs, bool) or int(epochs) != epochs or int(epochs) < 1:
-        raise ConfigError(f"--epochs must be a positive integer, got {epochs!r}")
-    return int(epochs)
+    """``None`` (each learner's default) or a positive integer."""
+    return None if epochs is None else resolve_epochs(epochs, 0)
 
 
 def prepare_out(out: str | os.PathLike) -> Path:
@@ -186,7 +184,10 @@ def compare(
     epochs = check_epochs(epochs)
     dev = resolve_device(device)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    load = lambda seed: tasks.load(task, seed, data_dir=data_dir, target=target, kind=kind)  # noqa: E731
+
+    def load(seed: int):
+        return tasks.load(task, seed, data_dir=data_dir, target=target, kind=kind)
+
     first_task = load(seed_list[0])  # bad data fails here, before anything is written
     fitting = [n for n in names if first_task.kind in get_learner(n).supported_kinds]
     if explicit and fitting != names:
@@ -232,7 +233,7 @@ def compare(
                             "(or delete that folder) to run these"
                         )
                     rows[(name, variant, seed)] = row
-                    bar.end_row(skipped=True)
+                    bar.end_row()
                     continue
                 bar.start_row(label)
                 row = run_row(learner, the_task, seed=seed, epochs=epochs, progress=bar.epoch)

@@ -237,9 +237,13 @@ def n_classes_of(classes) -> int:
 
 
 def resolve_epochs(epochs: int | None, default: int) -> int:
-    """``epochs`` if given (a positive integer), else the learner's default."""
+    """``epochs`` if given (a positive integer, or its decimal text), else the learner's default."""
     if epochs is None:
         return int(default)
+    if isinstance(epochs, str) and epochs.strip().isdigit() and int(epochs) >= 1:
+        return int(epochs)
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, float, np.integer)):
+        raise ConfigError(f"--epochs must be a positive integer, got {epochs!r}")
     if int(epochs) != epochs or epochs < 1:
-        raise ConfigError(f"epochs must be a positive integer, got {epochs!r}")
+        raise ConfigError(f"--epochs must be a positive integer, got {epochs!r}")
     return int(epochs)
