@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 
 from neurotwin.core.device import resolve_device
@@ -183,16 +183,13 @@ class Learner:
 
     def save(self, path: str | Path) -> Path:
         """Write ``path/model.safetensors`` (weights and buffers) and ``path/config.json``."""
+        from neurotwin.experiment.store import atomic_write_bytes, atomic_write_json
+
         model = self._check_fitted()
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-        tmp = path / "model.safetensors.tmp"
-        save_file(state, str(tmp))
-        tmp.replace(path / "model.safetensors")
-        tmp = path / "config.json.tmp"
-        tmp.write_text(json.dumps(self._meta(), indent=2, default=_json_default))
-        tmp.replace(path / "config.json")
+        atomic_write_bytes(path / "model.safetensors", save(state))
+        atomic_write_json(path / "config.json", self._meta())
         return path
 
     @classmethod
@@ -215,14 +212,6 @@ class Learner:
         learner.model.load_state_dict(state)
         learner.model.to(learner.device)
         return learner
-
-
-def _json_default(obj):
-    if isinstance(obj, (np.integer, np.floating)):
-        return obj.item()
-    if isinstance(obj, tuple):
-        return list(obj)
-    raise TypeError(f"cannot serialise {type(obj).__name__}")
 
 
 def n_classes_of(classes) -> int:
