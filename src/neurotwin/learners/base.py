@@ -183,6 +183,7 @@ class Learner:
 
     def save(self, path: str | Path) -> Path:
         """Write ``path/model.safetensors`` (weights and buffers) and ``path/config.json``."""
+        # imported here: neurotwin.experiment imports the runner, which imports this module
         from neurotwin.experiment.store import atomic_write_bytes, atomic_write_json
 
         model = self._check_fitted()
