@@ -168,12 +168,13 @@ def _list(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``neurotwin`` console script; returns the exit status."""
     try:
-        args = _parser().parse_args(argv)
+        parser = _parser()
+        args = parser.parse_args(argv)
         if args.command == "compare":
             return _compare(args)
         if args.command == "list":
             return _list(args)
-        _parser().print_help()
+        parser.print_help()
         return 2
     except (ConfigError, DataError) as exc:
         print(f"neurotwin: error: {exc}", file=sys.stderr)

@@ -50,7 +50,6 @@ def train_supervised(
     history: History,
     progress: Progress | None = None,
     stage: str = "train",
-    monitor: str = "loss",
 ) -> History:
     """Train ``params`` of ``module`` by minibatch Adam; restore the best validation epoch.
 
@@ -61,9 +60,7 @@ def train_supervised(
         data: ``(X_fit, y_fit, X_val, y_val)`` tensors on the model's device; ``y`` are class
             indices (long) or standardised targets (float).
         weight_decay: L2 penalty coefficient (added to the gradient, Adam's ``weight_decay``).
-        patience: stop after this many epochs without a better validation score.
-        monitor: the validation score: ``"loss"`` (lower is better) or ``"metric"`` (accuracy or
-            R², higher is better, ties broken by the lower loss).
+        patience: stop after this many epochs without a better validation loss.
     """
     X_fit, y_fit, X_val, y_val = data
     params = list(params)
@@ -86,7 +83,7 @@ def train_supervised(
         with torch.no_grad():
             val_loss, val_metric = loss_and_metric(forward(X_val, False), y_val, kind)
         history.append(total / seen, val_metric)
-        key = -float(val_loss) if monitor == "loss" else (round(val_metric, 12), -float(val_loss))
+        key = -float(val_loss)
         if best_key is None or key > best_key:
             best_key, best_state, since_best = key, copy.deepcopy(module.state_dict()), 0
         else:

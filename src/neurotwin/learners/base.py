@@ -123,6 +123,21 @@ class Learner:
         raise NotImplementedError
 
     # -- shared behaviour -----------------------------------------------------------------------
+    def _check_kind(self, task) -> None:
+        if task.kind not in self.supported_kinds:
+            raise ConfigError(
+                f"{self.name} handles {' and '.join(self.supported_kinds)} tasks, not {task.kind}"
+            )
+
+    def _partial_fit_inputs(self, X, y) -> np.ndarray:
+        """``X`` as a float64 (n, features) array, checked to have one label per sample."""
+        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+        if len(X) == 0 or len(X) != len(y):
+            raise DataError(
+                f"partial_fit needs as many labels as samples, got {len(X)} and {len(y)}"
+            )
+        return X
+
     def _check_fitted(self) -> nn.Module:
         if self.model is None:
             raise ConfigError(f"{self.name} is not fitted yet; call fit(task, seed=...) first")
@@ -230,10 +245,12 @@ def resolve_epochs(epochs: int | None, default: int) -> int:
     """``epochs`` if given (a positive integer, or its decimal text), else the learner's default."""
     if epochs is None:
         return int(default)
-    if isinstance(epochs, str) and epochs.strip().isdigit() and int(epochs) >= 1:
-        return int(epochs)
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, float, np.integer)):
+    value = int(epochs) if isinstance(epochs, str) and epochs.strip().isdigit() else epochs
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer))
+        or not float(value).is_integer()
+        or value < 1
+    ):
         raise ConfigError(f"--epochs must be a positive integer, got {epochs!r}")
-    if int(epochs) != epochs or epochs < 1:
-        raise ConfigError(f"--epochs must be a positive integer, got {epochs!r}")
-    return int(epochs)
+    return int(value)

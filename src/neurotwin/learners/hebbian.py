@@ -18,7 +18,7 @@ import torch
 from neurotwin.artificial.training import loss_and_metric, train_supervised
 from neurotwin.brain.krotov_hopfield import CompetingUnitsNet, krotov_hopfield_dw, p_norms
 from neurotwin.core.seeding import torch_generator
-from neurotwin.errors import ConfigError, DataError
+from neurotwin.errors import ConfigError
 from neurotwin.learners.base import History, Learner, Progress, n_classes_of, resolve_epochs
 from neurotwin.learners.registry import register
 
@@ -114,8 +114,7 @@ class HebbianLearner(Learner):
 
         ``epochs`` sets the first layer's epochs; the readout stops on its validation metric.
         """
-        if task.kind != "classification":
-            raise ConfigError(f"hebbian handles classification tasks only, not {task.kind}")
+        self._check_kind(task)
         X_fit, y_fit, X_val, y_val = task.validation_split(seed)
         self.task_kind, self.n_features, self.n_outputs = (
             "classification",
@@ -176,11 +175,7 @@ class HebbianLearner(Learner):
         """One Hebbian epoch (unannealed rate, not for the control) and one full-batch readout step on
         ``(X, y)``. An unfitted learner needs ``classes``; its encoder and feature scale are
         fitted on this first batch and kept afterwards."""
-        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-        if len(X) == 0 or len(X) != len(y):
-            raise DataError(
-                f"partial_fit needs as many labels as samples, got {len(X)} and {len(y)}"
-            )
+        X = self._partial_fit_inputs(X, y)
         first = self.model is None
         if first:
             if classes is None:

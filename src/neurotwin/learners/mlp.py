@@ -8,7 +8,6 @@ import torch
 from neurotwin.artificial.mlp import MLPNet
 from neurotwin.artificial.training import loss_and_metric, train_supervised
 from neurotwin.core.seeding import torch_generator
-from neurotwin.errors import ConfigError, DataError
 from neurotwin.learners.base import History, Learner, Progress, n_classes_of, resolve_epochs
 from neurotwin.learners.registry import register
 
@@ -80,8 +79,7 @@ class MLPLearner(Learner):
         self, task, *, seed: int, epochs: int | None = None, progress: Progress | None = None
     ) -> History:
         """Train on ``task``'s training part; returns per-epoch train loss and validation metric."""
-        if task.kind not in self.supported_kinds:
-            raise ConfigError(f"mlp handles classification and regression tasks, not {task.kind}")
+        self._check_kind(task)
         max_epochs = resolve_epochs(epochs, self.config["epochs"])
         X_fit, y_fit, X_val, y_val = task.validation_split(seed)
         model = self._setup(X_fit, y_fit, max(task.n_classes, 1), task.kind, seed)
@@ -115,11 +113,7 @@ class MLPLearner(Learner):
         On an unfitted learner, ``classes`` (the number of classes, or the list of class indices)
         makes it a classifier and its absence a regressor; the encoder is fitted on this ``X``.
         """
-        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-        if len(X) == 0 or len(X) != len(y):
-            raise DataError(
-                f"partial_fit needs as many labels as samples, got {len(X)} and {len(y)}"
-            )
+        X = self._partial_fit_inputs(X, y)
         if self.model is None:
             kind = "regression" if classes is None else "classification"
             n_out = 1 if classes is None else n_classes_of(classes)
