@@ -58,6 +58,7 @@ def test_same_seed_same_split_other_seed_other_split():
     np.testing.assert_array_equal(a.X_test, b.X_test)
     np.testing.assert_array_equal(a.y_train, b.y_train)
     assert not np.array_equal(a.X_test, c.X_test)
+    assert not a.fixed_split  # the runner must reload it for every seed
     # both splits partition the same rows
     rows_a = np.unique(np.concatenate([a.X_train, a.X_test]), axis=0)
     rows_c = np.unique(np.concatenate([c.X_train, c.X_test]), axis=0)

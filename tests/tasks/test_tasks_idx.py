@@ -100,7 +100,7 @@ def test_mnist_loads_fixed_split_from_data_dir(tmp_path, gz):
     np.testing.assert_array_equal(task.y_test, arrays["t10k-labels-idx1-ubyte"])
     assert task.X_train.dtype == np.float64 and task.y_train.dtype == np.int64
     assert task.input_shape == (28, 28) and task.class_names == [str(d) for d in range(10)]
-    assert task.seed == 4
+    assert task.seed == 4 and task.fixed_split
     # the split does not depend on the seed
     np.testing.assert_array_equal(
         tasks.load("mnist", 9, data_dir=tmp_path / "data").X_test, task.X_test

@@ -33,6 +33,7 @@ def test_fixed_split_is_used_as_given(tmp_path):
     y, y_test = X[:, 0] * 2.5, X_test[:, 0] * 2.5
     task = tasks.load(npz_file(tmp_path, X=X, y=y, X_test=X_test, y_test=y_test), seed=9)
     assert task.kind == "regression" and task.class_names is None
+    assert task.fixed_split
     np.testing.assert_array_equal(task.X_train, X)
     np.testing.assert_array_equal(task.y_test, y_test)
 

@@ -208,7 +208,9 @@ def compare(
     y_test: dict[int, np.ndarray] = {}
     with RunProgress(len(plan) * len(seed_list), enabled=show_progress) as bar:
         for seed in seed_list:
-            the_task = first_task if seed == seed_list[0] else load(seed)
+            # a fixed split is the same for every seed: read (and hash) its files once
+            reuse = seed == seed_list[0] or first_task.fixed_split
+            the_task = first_task if reuse else load(seed)
             y_test[seed] = the_task.y_test
             for name, variant in plan:
                 learner = get_learner(name)(variant=variant, quick=quick, device=str(dev))

@@ -37,6 +37,8 @@ class Task:
     input_shape: tuple[int, ...]
     seed: int
     source: dict[str, Any] = field(default_factory=dict)
+    #: True when the dataset brings its own test set, so the split does not depend on ``seed``.
+    fixed_split: bool = False
 
     @property
     def metric(self) -> str:

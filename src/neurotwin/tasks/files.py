@@ -313,4 +313,5 @@ def load_npz(path: str | Path, seed: int = 0, *, kind: str | None = None) -> Tas
         input_shape=input_shape,
         seed=int(seed),
         source={**source, "kind": kind, "split": "fixed (X_test, y_test)"},
+        fixed_split=True,
     )

@@ -245,4 +245,5 @@ def load_idx_dataset(name: str, seed: int = 0, data_dir: str | Path | None = Non
             "split": "fixed (official train/test files)",
             "files": {p.name: sha256_of(p) for p in paths.values()},
         },
+        fixed_split=True,
     )
