@@ -29,7 +29,7 @@ from jsonschema.exceptions import best_match
 from numpy.typing import ArrayLike
 
 from neurotwin.errors import ConfigError, DataError
-from neurotwin.experiment.stats import mcnemar_exact, mean_ci95, wilcoxon_paired, within_noise
+from neurotwin.stats import mcnemar_exact, mean_ci95, wilcoxon_paired, within_noise
 
 SCHEMA_VERSION = 1
 ROWS_DIR = "rows"

@@ -174,8 +174,21 @@ class Learner:
         return [m for m in self._check_fitted().modules() if isinstance(m, Synapses)]
 
     def n_params(self) -> int:
-        """Number of learned parameters (weights and biases; encoder statistics excluded)."""
+        """Number of parameters (weights and biases, learned or fixed; encoder statistics and other
+        buffers excluded)."""
         return sum(p.numel() for p in self._check_fitted().parameters())
+
+    def fixed_parameters(self) -> list[nn.Parameter]:
+        """The parameters this learner never changes (e.g. a control's random first layer)."""
+        return []
+
+    def parameter_counts(self) -> dict[str, int]:
+        """``{"learned": …, "fixed": …}``: parameters split by whether training changes them."""
+        fixed = {id(p) for p in self.fixed_parameters()}
+        counts = {"learned": 0, "fixed": 0}
+        for p in self._check_fitted().parameters():
+            counts["fixed" if id(p) in fixed else "learned"] += p.numel()
+        return counts
 
     def extra_metrics(self) -> dict[str, float]:
         """Learner-specific numbers for the results row (e.g. convergence of a Hebbian layer)."""

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from neurotwin.errors import DataError
-from neurotwin.experiment.stats import mcnemar_exact, mean_ci95, wilcoxon_paired, within_noise
+from neurotwin.stats import mcnemar_exact, mean_ci95, wilcoxon_paired, within_noise
 
 
 def _table(n11: int, n01: int, n10: int, n00: int):
