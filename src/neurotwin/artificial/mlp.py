@@ -24,7 +24,11 @@ ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
 
 
 class MLPNet(nn.Module):
-    """Encoder → [Synapses → φ → dropout]×L → Synapses, with output rescaling for regression."""
+    """Encoder → [Synapses → φ → dropout]×L → Synapses, with output rescaling for regression.
+
+    ``encoding`` is the encoder's kind (``"standard"`` or ``"unit"``, see
+    :class:`~neurotwin.encoding.Encoder`).
+    """
 
     def __init__(
         self,
@@ -32,6 +36,7 @@ class MLPNet(nn.Module):
         hidden: tuple[int, ...],
         n_out: int,
         *,
+        encoding: str = "standard",
         activation: str = "relu",
         dropout: float = 0.0,
         init: str = "he_uniform",
@@ -44,7 +49,7 @@ class MLPNet(nn.Module):
             )
         if not 0.0 <= dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1), got {dropout}")
-        self.encoder = Encoder("standard", n_in)
+        self.encoder = Encoder(encoding, n_in)
         sizes = [n_in, *hidden, n_out]
         self.layers = nn.ModuleList(
             Synapses(a, b, init=init if i < len(hidden) else "xavier_uniform", generator=generator)

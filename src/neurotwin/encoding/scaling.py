@@ -67,7 +67,7 @@ def unit(X: Any, low: Any, high: Any) -> Any:
 
 class Encoder(torch.nn.Module):
     """A fitted feature scaling as a module: ``forward(x) = (x - offset) / scale``, clipped to
-    ``[0, 1]`` for ``kind="unit"``.
+    ``[0, 1]`` for ``kind="unit"`` (per feature, or one range for all pixels of an image).
 
     ``standard``: ``offset = mean``, ``scale = std`` (see :func:`fit_standard`). ``unit``:
     ``offset = min``, ``scale = max - min`` (see :func:`fit_unit`). Buffers ``offset``, ``scale``
@@ -85,8 +85,15 @@ class Encoder(torch.nn.Module):
         self.register_buffer("scale", torch.ones(self.n_features))
         self.register_buffer("n_fit", torch.zeros((), dtype=torch.int64))
 
-    def fit(self, X: Any) -> Encoder:
-        """Set the statistics from the training features ``X`` ``(n, n_features)``; returns self."""
+    def fit(self, X: Any, *, image: bool = False) -> Encoder:
+        """Set the statistics from the training features ``X`` ``(n, n_features)``; returns self.
+
+        ``image``: the features are the pixels of an image. A ``unit`` encoder then maps the one
+        global range of the pixels to [0, 1] (``(x - min) / (max - min)`` over all pixels: ``x /
+        16`` on digits, ``x / 255`` on MNIST, as Krotov & Hopfield divide by 255), because a
+        per-pixel range would stretch a rarely-inked border pixel up to 16× on digits. A
+        ``standard`` encoder standardises each feature either way.
+        """
         X = _as_2d(X)
         if X.shape[1] != self.n_features:
             raise DataError(
@@ -96,8 +103,9 @@ class Encoder(torch.nn.Module):
             stats = fit_standard(X)
             offset, scale = stats["mean"], stats["scale"]
         else:
-            stats = fit_unit(X)
+            stats = fit_unit(X.reshape(-1, 1) if image else X)
             offset, scale = stats["low"], stats["high"] - stats["low"]
+            offset, scale = (np.array(np.broadcast_to(a, X.shape[1])) for a in (offset, scale))
         with torch.no_grad():
             self.offset.copy_(torch.as_tensor(offset))
             self.scale.copy_(torch.as_tensor(scale))

@@ -10,8 +10,6 @@ edit the masks of :meth:`Learner.synapses`, and call :meth:`Learner.predict`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,68 +18,55 @@ import torch
 from safetensors.torch import load_file, save
 from torch import nn
 
+from neurotwin import kinds
 from neurotwin.core.device import resolve_device
+from neurotwin.core.history import History, Progress
 from neurotwin.core.synapses import Synapses
-from neurotwin.errors import ConfigError, DataError, NumericalError
+from neurotwin.errors import ConfigError, DataError
+from neurotwin.io import atomic_write_bytes, atomic_write_json
 
-#: ``progress(done, total, info)``: called after each epoch of each training stage.
-Progress = Callable[[int, int, dict], None]
-
-
-@dataclass
-class History:
-    """Per-epoch training record: train loss and the **validation** metric (``val_accuracy`` or
-    ``val_r2``) of the stage that the row's metric comes from."""
-
-    metric: str = "accuracy"
-    epoch: list[int] = field(default_factory=list)
-    train_loss: list[float] = field(default_factory=list)
-    val_metric: list[float] = field(default_factory=list)
-
-    def append(self, train_loss: float, val_metric: float) -> None:
-        if not (np.isfinite(train_loss) and np.isfinite(val_metric)):
-            raise NumericalError(
-                f"training diverged at epoch {len(self.epoch) + 1} (loss {train_loss}); "
-                "lower the learning rate"
-            )
-        self.epoch.append(len(self.epoch) + 1)
-        self.train_loss.append(float(train_loss))
-        self.val_metric.append(float(val_metric))
-
-    def to_dict(self) -> dict[str, list]:
-        return {
-            "epoch": list(self.epoch),
-            "train_loss": list(self.train_loss),
-            f"val_{self.metric}": list(self.val_metric),
-        }
+__all__ = ["History", "Learner", "Progress", "n_classes_of", "resolve_epochs"]
 
 
 class Learner:
     """Base class of every learner. Subclasses set the class attributes and implement
-    :meth:`_build`, :meth:`fit` and :meth:`partial_fit`.
+    :meth:`_build`, :meth:`fit` and :meth:`partial_fit` (or derive from
+    :class:`~neurotwin.learners.supervised.SupervisedLearner`, which implements the last two for
+    a network trained by gradient descent).
 
     Class attributes:
         name: registry name (``neurotwin list``); description: one line.
         paradigm: ``"artificial"`` or ``"brain"``; rule: the learning rule (``"backprop"``…).
-        encoding: the input encoding the model applies first (``"standard"`` or ``"unit"``).
+        encoding: the input encoding the model applies first (``"standard"`` or ``"unit"``); a
+            variant may change it (``variant_encodings``), and the instance attribute
+            ``encoding`` is the one its model uses.
         defaults: every hyperparameter with its default; quick: the overrides of ``--quick``.
+        auto_defaults: for a default of ``"auto"``, how it is resolved (shown by ``list``).
         variants: the rows a comparison runs for this learner (``None`` is the learner itself;
             others are controls, e.g. ``"random_first_layer"``).
+        variant_rules, variant_encodings: how a variant differs (its rule, its encoding).
+        controls: variant → the variant it is tested against (``{None: "random_first_layer"}``:
+            the learner against its own control, the same network with the learning switched off).
         stochastic: whether :meth:`predict` draws random numbers (then it takes a generator).
-        supported_kinds: the task kinds the learner can be fitted on.
+        supported_kinds: the task kinds (:mod:`neurotwin.kinds`) the learner can be fitted on.
+        extra_probes: names of registered probes (:mod:`neurotwin.probes`) this learner adds.
     """
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     paradigm: ClassVar[str] = "artificial"
     rule: ClassVar[str] = ""
-    encoding: ClassVar[str] = "standard"
+    encoding: str = "standard"
     defaults: ClassVar[dict[str, Any]] = {}
     quick: ClassVar[dict[str, Any]] = {}
+    auto_defaults: ClassVar[dict[str, str]] = {}
     variants: ClassVar[tuple[str | None, ...]] = (None,)
     variant_rules: ClassVar[dict[str, str]] = {}
+    variant_encodings: ClassVar[dict[str, str]] = {}
+    controls: ClassVar[dict[str | None, str]] = {}
     stochastic: ClassVar[bool] = False
     supported_kinds: ClassVar[tuple[str, ...]] = ("classification", "regression")
+    extra_probes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, *, variant: str | None = None, quick: bool = False, device: str = "cpu", **config
@@ -96,7 +81,7 @@ class Learner:
                 f"valid options: {', '.join(sorted(self.defaults))}"
             )
         self.variant = variant
-        self.quick_preset = quick
+        self.encoding = self.variant_encodings.get(variant, type(self).encoding)
         self.device = resolve_device(device)
         self.config: dict[str, Any] = {**self.defaults, **(self.quick if quick else {}), **config}
         self.model: nn.Module | None = None
@@ -110,17 +95,30 @@ class Learner:
         """The learning rule of this row: a control variant may learn by another rule (or none)."""
         return self.variant_rules.get(self.variant, self.rule) if self.variant else self.rule
 
+    @property
+    def kind(self) -> kinds.TaskKind:
+        """The :class:`~neurotwin.kinds.TaskKind` the learner was fitted for."""
+        if self.task_kind is None:
+            raise ConfigError(f"{self.name} is not fitted yet; call fit(task, seed=...) first")
+        return kinds.get(self.task_kind)
+
     # -- to implement ---------------------------------------------------------------------------
     def _build(self, n_features: int, n_outputs: int, kind: str, seed: int) -> nn.Module:
+        """The untrained model for ``n_features`` inputs and ``n_outputs`` outputs."""
         raise NotImplementedError
 
     def fit(
         self, task, *, seed: int, epochs: int | None = None, progress: Progress | None = None
     ) -> History:
+        """Train on ``task``'s training part (its validation slice drawn from ``seed``)."""
         raise NotImplementedError
 
     def partial_fit(self, X, y, *, classes=None, task_id=None) -> History:
+        """One incremental step on ``(X, y)``, continuing from the current state."""
         raise NotImplementedError
+
+    def _after_load(self) -> None:
+        """Called by :meth:`load` once the model holds its saved state (training state, caches)."""
 
     # -- shared behaviour -----------------------------------------------------------------------
     def _check_kind(self, task) -> None:
@@ -129,14 +127,18 @@ class Learner:
                 f"{self.name} handles {' and '.join(self.supported_kinds)} tasks, not {task.kind}"
             )
 
-    def _partial_fit_inputs(self, X, y) -> np.ndarray:
-        """``X`` as a float64 (n, features) array, checked to have one label per sample."""
-        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    @staticmethod
+    def _partial_fit_inputs(X, y) -> tuple[np.ndarray, bool]:
+        """``(X as a float64 (n, features) array, whether X held images (n, H, W))``, checked to
+        have one label per sample."""
+        X = np.asarray(X, dtype=np.float64)
+        image = X.ndim > 2
+        X = X.reshape(len(X), -1)
         if len(X) == 0 or len(X) != len(y):
             raise DataError(
                 f"partial_fit needs as many labels as samples, got {len(X)} and {len(y)}"
             )
-        return X
+        return X, image
 
     def _check_fitted(self) -> nn.Module:
         if self.model is None:
@@ -160,12 +162,13 @@ class Learner:
         """Raw model outputs for ``X`` (class scores or regression values), shape (n, n_outputs)."""
         model = self._check_fitted()
         model.eval()
-        return model(self._as_tensor(X))
+        x = self._as_tensor(X)
+        return model(x, generator=generator) if self.stochastic else model(x)
 
     def predict(self, X, *, generator: torch.Generator | None = None) -> np.ndarray:
-        """Class indices (classification) or target values (regression) for raw inputs ``X``."""
+        """Class indices (class targets) or values (real-valued targets) for raw inputs ``X``."""
         out = self.outputs(X, generator=generator)
-        if self.task_kind == "classification":
+        if self.kind.target == "class":
             return out.argmax(1).cpu().numpy()
         return out[:, 0].double().cpu().numpy()
 
@@ -211,9 +214,6 @@ class Learner:
 
     def save(self, path: str | Path) -> Path:
         """Write ``path/model.safetensors`` (weights and buffers) and ``path/config.json``."""
-        # imported here: neurotwin.experiment imports the runner, which imports this module
-        from neurotwin.experiment.store import atomic_write_bytes, atomic_write_json
-
         model = self._check_fitted()
         path = Path(path)
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -240,6 +240,7 @@ class Learner:
         learner.model = learner._build(meta["n_features"], meta["n_outputs"], meta["task_kind"], 0)
         learner.model.load_state_dict(state)
         learner.model.to(learner.device)
+        learner._after_load()
         return learner
 
 

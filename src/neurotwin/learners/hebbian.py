@@ -5,31 +5,26 @@ Two stages. (1) The first layer learns without labels by the local Hebbian/anti-
 Adam with early stopping on the validation slice; only the readout sees labels. The control variant
 ``random_first_layer`` (rule ``none``) skips stage 1 and reads out a random layer of the same size,
 drawn N(0, 1) and scaled to unit p-norm like a converged one, so a comparison shows what the
-Hebbian layer adds.
+Hebbian layer adds. This module only adapts the network to the :class:`Learner` contract.
 """
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import torch
+from torch import nn
 
-from neurotwin.artificial.training import loss_and_metric, train_supervised
-from neurotwin.brain.krotov_hopfield import CompetingUnitsNet, krotov_hopfield_dw, p_norms
+from neurotwin.brain import krotov_hopfield as kh
+from neurotwin.core.history import History, Progress
 from neurotwin.core.seeding import torch_generator
 from neurotwin.errors import ConfigError
-from neurotwin.learners.base import History, Learner, Progress, n_classes_of, resolve_epochs
+from neurotwin.learners.base import resolve_epochs
 from neurotwin.learners.registry import register
-
-#: Sample presentations the first layer gets by default (1,000 epochs on digits' fitting part).
-HEBBIAN_SAMPLE_BUDGET = 1_250_000
-#: A unit is converged when |Σ_i |W_i|^p − 1| is below this.
-CONVERGENCE_TOLERANCE = 0.05
+from neurotwin.learners.supervised import SupervisedLearner
+from neurotwin.plots import receptive_fields_png
 
 
 @register
-class HebbianLearner(Learner):
+class HebbianLearner(SupervisedLearner):
     """Competing hidden units (Krotov & Hopfield 2019) + supervised linear readout."""
 
     name = "hebbian"
@@ -39,6 +34,7 @@ class HebbianLearner(Learner):
     encoding = "unit"
     variants = (None, "random_first_layer")
     variant_rules = {"random_first_layer": "none"}
+    controls = {None: "random_first_layer"}
     supported_kinds = ("classification",)
     defaults = {
         "n_hidden": 200,
@@ -55,7 +51,14 @@ class HebbianLearner(Learner):
         "readout_epochs": 300,
         "readout_patience": 20,
     }
+    auto_defaults = {
+        "epochs": f"min({kh.MAX_EPOCHS}, ⌈{kh.SAMPLE_BUDGET:,} / n_fit⌉): "
+        f"{kh.default_epochs(1212)} on digits, {kh.default_epochs(54_000)} on MNIST",
+    }
     quick = {"epochs": 60, "readout_epochs": 40, "readout_patience": 8}
+    train_prefix = "readout_"
+    stage = "readout"
+    batch_stream = "readout"
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -66,47 +69,55 @@ class HebbianLearner(Learner):
                 f"k={cfg['k']}, n_hidden={cfg['n_hidden']}"
             )
 
-    def _build(self, n_features: int, n_outputs: int, kind: str, seed: int) -> CompetingUnitsNet:
-        gen = torch_generator(seed, self.name, "init")
-        return CompetingUnitsNet(
+    def _build(self, n_features: int, n_outputs: int, kind: str, seed: int) -> kh.CompetingUnitsNet:
+        cfg = self.config
+        return kh.CompetingUnitsNet(
             n_features,
-            int(self.config["n_hidden"]),
+            int(cfg["n_hidden"]),
             n_outputs,
-            readout_power=self.config["readout_power"],
-            generator=gen,
+            p=cfg["p"],
+            k=int(cfg["k"]),
+            delta=cfg["delta"],
+            readout_power=cfg["readout_power"],
+            encoding=self.encoding,
+            generator=torch_generator(seed, self.name, "init"),
         ).to(self.device)
 
     def default_epochs(self, n_samples: int) -> int:
-        """First-layer epochs: the configured number, or ``auto`` = the sample budget / n, ≤ 1000."""
+        """First-layer epochs: the configured number, or ``auto`` (:func:`kh.default_epochs`)."""
         epochs = self.config["epochs"]
-        if epochs == "auto":
-            return max(1, min(1000, math.ceil(HEBBIAN_SAMPLE_BUDGET / max(n_samples, 1))))
-        return resolve_epochs(epochs, 1)
+        return kh.default_epochs(n_samples) if epochs == "auto" else resolve_epochs(epochs, 1)
 
-    # -- stage 1 -------------------------------------------------------------------------------
-    @torch.no_grad()
-    def _hebbian_epoch(self, v: torch.Tensor, lr: float, gen: torch.Generator) -> None:
-        cfg, layer = self.config, self.model.hidden
-        bs = int(cfg["batch_size"])
-        perm = torch.randperm(v.shape[0], generator=gen).to(v.device)
-        for start in range(0, v.shape[0] - bs + 1 if v.shape[0] >= bs else 1, bs):
-            batch = v[perm[start : start + bs]]
-            dw = krotov_hopfield_dw(
-                layer.effective_weight(), batch, p=cfg["p"], k=int(cfg["k"]), delta=cfg["delta"]
+    # -- the SupervisedLearner hooks: the readout is the trained stage ---------------------------
+    def _init_training(self, seed: int) -> None:
+        super()._init_training(seed)
+        self._hebbian_generator = torch_generator(seed, self.name, "hebbian")
+
+    def _trained_parameters(self) -> list[nn.Parameter]:
+        return list(self.model.readout.parameters())
+
+    def fixed_parameters(self) -> list[nn.Parameter]:
+        return [self.model.hidden.weight] if self.variant is not None else []
+
+    def _train_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.features(self.model.encoder(x))
+
+    def _train_forward(self, f: torch.Tensor, train: bool) -> torch.Tensor:
+        return self.model.head(f)
+
+    def _before_incremental_step(self, v: torch.Tensor, *, first: bool) -> None:
+        """Stage 1 of ``partial_fit``: one Hebbian epoch at the unannealed rate (the control's
+        layer is drawn once instead); the feature scale is fitted on the first batch only."""
+        if self.variant is None:
+            self.model.hebbian_epoch(
+                v, float(self.config["lr"]), int(self.config["batch_size"]), self._hebbian_generator
             )
-            layer.apply_dw_(lr * dw / dw.abs().max().clamp_min(1e-30))
+        elif first:
+            self.model.randomise_to_unit_norm_()
+        if first:
+            self.model.fit_feature_scale_(v)
 
-    @torch.no_grad()
-    def _random_layer(self) -> None:
-        w, p = self.model.hidden.weight, self.config["p"]
-        w.div_(p_norms(w, p)[:, None] ** (1.0 / p))
-
-    # -- stage 2 -------------------------------------------------------------------------------
-    @torch.no_grad()
-    def _fit_feature_scale(self, v: torch.Tensor) -> None:
-        f = torch.relu(self.model.hidden(v)) ** self.config["readout_power"]
-        self.model.feature_scale.copy_(f.std(0).clamp_min(1e-6))
-
+    # -- fit: stage 1, then the readout ----------------------------------------------------------
     def fit(
         self, task, *, seed: int, epochs: int | None = None, progress: Progress | None = None
     ) -> History:
@@ -116,108 +127,47 @@ class HebbianLearner(Learner):
         """
         self._check_kind(task)
         X_fit, y_fit, X_val, y_val = task.validation_split(seed)
-        self.task_kind, self.n_features, self.n_outputs = (
-            "classification",
-            X_fit.shape[1],
-            task.n_classes,
+        model = self._setup(
+            X_fit, y_fit, task.n_classes, task.kind, seed, image=len(task.input_shape) >= 2
         )
-        self.model = model = self._build(self.n_features, self.n_outputs, "classification", seed)
-        model.encoder.fit(X_fit)
         with torch.no_grad():
-            v_fit, v_val = (
-                model.encoder(self._as_tensor(X_fit)),
-                model.encoder(self._as_tensor(X_val)),
-            )
+            v_fit = model.encoder(self._as_tensor(X_fit))
         if self.variant is None:
-            n_epochs = resolve_epochs(epochs, self.default_epochs(len(X_fit)))
-            self.hebbian_epochs_ = n_epochs
-            gen = torch_generator(seed, self.name, "hebbian")
-            lr0 = float(self.config["lr"])
-            for epoch in range(n_epochs):
-                self._hebbian_epoch(v_fit, lr0 * (1.0 - epoch / n_epochs), gen)
-                if progress is not None:
-                    progress(epoch + 1, n_epochs, {"stage": "hebbian"})
+            self.hebbian_epochs_ = resolve_epochs(epochs, self.default_epochs(len(X_fit)))
+            model.train_unsupervised(
+                v_fit,
+                n_epochs=self.hebbian_epochs_,
+                lr0=float(self.config["lr"]),
+                batch_size=int(self.config["batch_size"]),
+                generator=self._hebbian_generator,
+                progress=None
+                if progress is None
+                else (lambda done, total: progress(done, total, {"stage": "hebbian"})),
+            )
         else:
             self.hebbian_epochs_ = 0
-            self._random_layer()
-        return self._fit_readout(v_fit, y_fit, v_val, y_val, seed, progress)
-
-    def _fit_readout(self, v_fit, y_fit, v_val, y_val, seed, progress) -> History:
-        model, cfg = self.model, self.config
-        self._fit_feature_scale(v_fit)
+            model.randomise_to_unit_norm_()
+        model.fit_feature_scale_(v_fit)
         with torch.no_grad():
-            f_fit, f_val = model.features(v_fit), model.features(v_val)
-            center = f_fit.mean(0)
-        y_fit_t = torch.as_tensor(np.asarray(y_fit), dtype=torch.long, device=self.device)
-        y_val_t = torch.as_tensor(np.asarray(y_val), dtype=torch.long, device=self.device)
-        history = train_supervised(
-            lambda f, train: model.head(f),
-            model,
-            model.readout.parameters(),
-            (f_fit - center, y_fit_t, f_val - center, y_val_t),
-            kind="classification",
-            lr=cfg["readout_lr"],
-            weight_decay=cfg["readout_weight_decay"],
-            batch_size=int(cfg["readout_batch_size"]),
-            max_epochs=int(cfg["readout_epochs"]),
-            patience=int(cfg["readout_patience"]),
-            generator=torch_generator(seed, self.name, "readout"),
-            history=History("accuracy"),
+            f_fit = self._train_inputs(self._as_tensor(X_fit))
+            f_val = self._train_inputs(self._as_tensor(X_val))
+            centre = f_fit.mean(0)
+        history = self._train(
+            f_fit - centre,
+            y_fit,
+            f_val - centre,
+            y_val,
+            max_epochs=int(self.setting("epochs")),
+            patience=int(self.setting("patience")),
             progress=progress,
-            stage="readout",
         )
-        # fold the centring into the bias: W(f − m) + b = Wf + (b − Wm), so zero features stay zero
-        with torch.no_grad():
-            model.readout.bias.sub_(model.readout.effective_weight() @ center)
-        return history
-
-    def partial_fit(self, X, y, *, classes=None, task_id=None) -> History:
-        """One Hebbian epoch (unannealed rate, not for the control) and one full-batch readout step on
-        ``(X, y)``. An unfitted learner needs ``classes``; its encoder and feature scale are
-        fitted on this first batch and kept afterwards."""
-        X = self._partial_fit_inputs(X, y)
-        first = self.model is None
-        if first:
-            if classes is None:
-                raise ConfigError("hebbian.partial_fit on an unfitted learner needs classes=")
-            n_out = n_classes_of(classes)
-            self.task_kind, self.n_features, self.n_outputs = "classification", X.shape[1], n_out
-            self.model = self._build(X.shape[1], n_out, "classification", 0)
-            self.model.encoder.fit(X)
-            if self.variant is not None:
-                self._random_layer()
-        if getattr(self, "_pf_opt", None) is None:  # also after fit() or load()
-            self._pf_gen = torch_generator(0, self.name, "partial_fit")
-            self._pf_opt = torch.optim.Adam(
-                self.model.readout.parameters(),
-                lr=self.config["readout_lr"],
-                weight_decay=self.config["readout_weight_decay"],
-            )
-        model = self.model
-        with torch.no_grad():
-            v = model.encoder(self._as_tensor(X))
-        if self.variant is None:
-            self._hebbian_epoch(v, float(self.config["lr"]), self._pf_gen)
-        if first:
-            self._fit_feature_scale(v)
-        with torch.no_grad():
-            f = model.features(v)
-        y_t = torch.as_tensor(np.asarray(y), dtype=torch.long, device=self.device)
-        loss, _ = loss_and_metric(model.head(f), y_t, "classification")
-        self._pf_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self._pf_opt.step()
-        with torch.no_grad():
-            _, acc = loss_and_metric(model.head(f), y_t, "classification")
-        history = History("accuracy")
-        history.append(loss.item(), acc)
+        model.fold_centre_into_bias_(centre)
         return history
 
     # -- what the report shows ------------------------------------------------------------------
     def converged_fraction(self) -> float:
-        """Fraction of hidden units at unit p-norm: |Σ_i |W_μi|^p − 1| < 0.05."""
-        norms = p_norms(self.model.hidden.effective_weight().detach(), self.config["p"])
-        return float(((norms - 1.0).abs() < CONVERGENCE_TOLERANCE).float().mean())
+        """Fraction of hidden units at unit p-norm (see :meth:`kh.CompetingUnitsNet.converged_fraction`)."""
+        return self._check_fitted().converged_fraction()
 
     def extra_metrics(self) -> dict[str, float]:
         return {
@@ -228,8 +178,6 @@ class HebbianLearner(Learner):
     def figures(self, task) -> dict[str, bytes]:
         """The first layer's receptive fields, drawn in the input's shape (a 1 × n_features
         strip per unit when the input is not an image)."""
-        from neurotwin.report.figures import receptive_fields_png
-
         w = self.model.hidden.effective_weight().detach().cpu().numpy()
         shape = tuple(task.input_shape)
         if len(shape) != 2 or shape[0] * shape[1] != w.shape[1]:

@@ -1,6 +1,6 @@
 """Reports of a results document: the rich terminal table, ``report.html`` and figure helpers."""
 
-from neurotwin.report.figures import receptive_fields_png
+from neurotwin.plots import receptive_fields_png
 from neurotwin.report.html import write_report
 from neurotwin.report.terminal import print_summary, summary_table
 

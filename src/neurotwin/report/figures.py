@@ -17,13 +17,12 @@ from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
+
+from neurotwin.plots import new_figure, png_bytes
 
 METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
 _PARADIGM_MARKERS = {"artificial": "o", "brain": "^"}
-_DPI = 110
 
 
 # --- reading the document ---------------------------------------------------------------------
@@ -68,21 +67,6 @@ def model_colors(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {name: cmap(i % cmap.N) for i, name in enumerate(names)}
 
 
-# --- drawing helpers --------------------------------------------------------------------------
-
-
-def _new_figure(width_in: float, height_in: float) -> Figure:
-    fig = Figure(figsize=(width_in, height_in), dpi=_DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=_DPI)
-    return buf.getvalue()
-
-
 def _finite(values: Sequence[Any]) -> np.ndarray:
     """A float array with ``None`` (a JSON null) turned into NaN."""
     return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
@@ -102,7 +86,7 @@ def learning_curves_png(doc: Mapping[str, Any]) -> bytes | None:
     """
     key = f"val_{metric_key(doc)}"
     colors = model_colors(doc)
-    fig = _new_figure(7.0, 4.2)
+    fig = new_figure(7.0, 4.2)
     ax = fig.add_subplot()
     drawn = False
     for name, rows in rows_by_model(doc).items():
@@ -132,7 +116,7 @@ def learning_curves_png(doc: Mapping[str, Any]) -> bytes | None:
     ax.set_ylabel(_metric_label(doc, "validation"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="best")
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def metric_vs_energy_png(doc: Mapping[str, Any]) -> bytes | None:
@@ -143,7 +127,7 @@ def metric_vs_energy_png(doc: Mapping[str, Any]) -> bytes | None:
     """
     key = f"test_{metric_key(doc)}"
     colors = model_colors(doc)
-    fig = _new_figure(7.0, 4.4)
+    fig = new_figure(7.0, 4.4)
     ax = fig.add_subplot()
     left_out = []
     points = []
@@ -192,7 +176,7 @@ def metric_vs_energy_png(doc: Mapping[str, Any]) -> bytes | None:
     ax.grid(alpha=0.3)
     if left_out:
         ax.set_title("not shown (no energy): " + ", ".join(left_out), fontsize=8)
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def lesion_curves_png(doc: Mapping[str, Any]) -> bytes | None:
@@ -203,7 +187,7 @@ def lesion_curves_png(doc: Mapping[str, Any]) -> bytes | None:
     """
     metric = metric_key(doc)
     colors = model_colors(doc)
-    fig = _new_figure(7.0, 4.2)
+    fig = new_figure(7.0, 4.2)
     ax = fig.add_subplot()
     drawn = False
     for name, rows in rows_by_model(doc).items():
@@ -234,48 +218,4 @@ def lesion_curves_png(doc: Mapping[str, Any]) -> bytes | None:
     ax.set_xlim(-0.02, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="best")
-    return _png(fig)
-
-
-# --- generic helpers for learners -------------------------------------------------------------
-
-
-def receptive_fields_png(weights: Any, input_shape: Sequence[int], n_show: int = 100) -> bytes:
-    """A grid of the first ``n_show`` units' weight vectors drawn as images.
-
-    ``weights`` has shape ``(n_units, H*W)`` (numpy array or torch tensor, any device);
-    ``input_shape`` is ``(H, W)``. Each unit is drawn in the diverging ``bwr`` colormap on its own
-    symmetric scale ``[-max|w|, +max|w|]``, so white is zero and the sign of every weight shows.
-    """
-    if hasattr(weights, "detach"):
-        weights = weights.detach().cpu().numpy()
-    w = np.asarray(weights, dtype=float)
-    if len(input_shape) != 2:
-        raise ValueError(f"input_shape must be (H, W), got {tuple(input_shape)}")
-    h, wd = (int(d) for d in input_shape)
-    if w.ndim != 2 or w.shape[1] != h * wd:
-        raise ValueError(f"weights must have shape (n_units, {h * wd}), got {w.shape}")
-    if n_show < 1:
-        raise ValueError(f"n_show must be at least 1, got {n_show}")
-    w = w[:n_show]
-    n = len(w)
-    cols = math.ceil(math.sqrt(n))
-    rows = math.ceil(n / cols)
-    # One mosaic image rather than n subplots: fast, and the NaN gutters (drawn grey) keep
-    # neighbouring units apart. Dividing each unit by its own max |w| is its symmetric scale.
-    gap = max(1, min(h, wd) // 8)
-    mosaic = np.full((rows * (h + gap) + gap, cols * (wd + gap) + gap), np.nan)
-    for i, unit in enumerate(w):
-        vmax = float(np.nanmax(np.abs(unit), initial=0.0))
-        vmax = vmax if math.isfinite(vmax) and vmax > 0 else 1.0
-        r, c = divmod(i, cols)
-        top, left = gap + r * (h + gap), gap + c * (wd + gap)
-        mosaic[top : top + h, left : left + wd] = unit.reshape(h, wd) / vmax
-    cmap = colormaps["bwr"].with_extremes(bad="0.55")
-    scale = min(7.0 / mosaic.shape[1], 7.0 / mosaic.shape[0], 0.08)
-    fig = _new_figure(mosaic.shape[1] * scale, mosaic.shape[0] * scale)
-    fig.get_layout_engine().set(w_pad=0, h_pad=0)
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    ax.imshow(mosaic, cmap=cmap, vmin=-1.0, vmax=1.0, interpolation="nearest")
-    return _png(fig)
+    return png_bytes(fig)
