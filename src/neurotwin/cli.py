@@ -106,7 +106,8 @@ def _compare(args) -> int:
 
 
 def listing() -> dict:
-    """Learners (name, description, paradigm, rule, variants, defaults, quick) and tasks."""
+    """Learners (name, description, paradigm, rule, variants, controls, defaults with what
+    ``auto`` resolves to, quick) and tasks."""
     from neurotwin import tasks
     from neurotwin.learners.registry import available, get
 
@@ -119,11 +120,23 @@ def listing() -> dict:
                 "description": cls.description,
                 "paradigm": cls.paradigm,
                 "rule": cls.rule,
-                "variants": [v for v in cls.variants if v is not None],
+                "encoding": cls.encoding,
+                "variants": [
+                    {
+                        "name": v,
+                        "rule": cls.variant_rules.get(v, cls.rule),
+                        "encoding": cls.variant_encodings.get(v, cls.encoding),
+                        "about": cls.variant_notes.get(v, ""),
+                    }
+                    for v in cls.variants
+                    if v is not None
+                ],
+                "controls": {str(k): v for k, v in cls.controls.items()},
                 "kinds": list(cls.supported_kinds),
                 "defaults": {
                     k: list(v) if isinstance(v, tuple) else v for k, v in cls.defaults.items()
                 },
+                "auto": dict(cls.auto_defaults),
                 "quick": cls.quick,
             }
         )
@@ -141,28 +154,39 @@ def _list(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="learners", show_lines=True)
-    for col in ("name", "paradigm / rule", "description", "defaults (--quick overrides)"):
-        table.add_column(col)
+    console = Console()
     for item in info["learners"]:
-        defaults = ", ".join(f"{k}={v}" for k, v in item["defaults"].items())
-        quick = ", ".join(f"{k}={v}" for k, v in item["quick"].items())
-        variants = f"\ncontrols: {', '.join(item['variants'])}" if item["variants"] else ""
-        table.add_row(
-            item["name"],
-            f"{item['paradigm']} / {item['rule']}",
-            item["description"] + variants + f"\ntasks: {', '.join(item['kinds'])}",
-            f"{defaults}\n--quick: {quick}",
+        console.print(
+            f"[bold]{item['name']}[/]: {item['paradigm']}, rule {item['rule']}, "
+            f"{item['encoding']} encoding. {item['description']}",
+            highlight=False,
         )
-    tasks_table = Table(title="tasks (--task NAME, or a .csv/.npz file)")
-    tasks_table.add_column("name")
+        table = Table()
+        for col in ("option", "default", "--quick"):
+            table.add_column(col, overflow="fold")
+        for key, value in item["defaults"].items():
+            shown = f"{value} → {item['auto'][key]}" if key in item["auto"] else str(value)
+            table.add_row(key, shown, str(item["quick"].get(key, "")))
+        console.print(table)
+        console.print(_learner_notes(item), highlight=False)
+        console.print()
+    tasks_table = Table(title="tasks (--task NAME, or a .csv/.npz file)", title_justify="left")
+    tasks_table.add_column("name", no_wrap=True)
     tasks_table.add_column("description")
     for item in info["tasks"]:
         tasks_table.add_row(item["name"], item["description"])
-    console = Console()
-    console.print(table)
     console.print(tasks_table)
     return 0
+
+
+def _learner_notes(item: dict) -> str:
+    lines = [f"tasks: {', '.join(item['kinds'])}"]
+    for variant in item["variants"]:
+        lines.append(
+            f"row '{variant['name']}' (rule {variant['rule']}, {variant['encoding']} encoding): "
+            f"{variant['about']}"
+        )
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -162,7 +162,9 @@ def get(name: str) -> TaskKind:
     try:
         return _KINDS[name]
     except KeyError:
-        raise ConfigError(f"unknown task kind {name!r}; choose one of: {', '.join(_KINDS)}") from None
+        raise ConfigError(
+            f"unknown task kind {name!r}; choose one of: {', '.join(_KINDS)}"
+        ) from None
 
 
 def names() -> list[str]:

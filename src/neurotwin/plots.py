@@ -33,7 +33,6 @@ def png_bytes(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-
 def receptive_fields_png(weights: Any, input_shape: Sequence[int], n_show: int = 100) -> bytes:
     """A grid of the first ``n_show`` units' weight vectors drawn as images.
 

@@ -86,11 +86,17 @@ def train_supervised(
             val_loss, val_metric = loss_and_metric(forward(X_val, False), y_val, kind)
         history.append(total / seen, val_metric)
         if progress is not None:
-            progress(epoch, max_epochs, {"stage": history.stage, f"val_{history.metric}": val_metric})
+            progress(
+                epoch, max_epochs, {"stage": history.stage, f"val_{history.metric}": val_metric}
+            )
         if patience is None:
             continue
         if best_loss is None or float(val_loss) < best_loss:
-            best_loss, best_state, since_best = float(val_loss), copy.deepcopy(module.state_dict()), 0
+            best_loss, best_state, since_best = (
+                float(val_loss),
+                copy.deepcopy(module.state_dict()),
+                0,
+            )
         else:
             since_best += 1
             if since_best >= patience:

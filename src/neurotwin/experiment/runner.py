@@ -25,18 +25,12 @@ from neurotwin import __version__, probes, tasks
 from neurotwin.core.device import resolve_device
 from neurotwin.errors import ConfigError, DataError
 from neurotwin.experiment.progress import RunProgress
-from neurotwin.experiment.store import (
-    ROWS_DIR,
-    atomic_write_bytes,
-    atomic_write_json,
-    merge,
-    read_row,
-    row_filename,
-    write_results,
-)
+from neurotwin.experiment.store import ROWS_DIR, merge, read_row, row_filename, write_results
+from neurotwin.io import atomic_write_bytes, atomic_write_json
 from neurotwin.learners.base import resolve_epochs
 from neurotwin.learners.registry import available as available_learners
 from neurotwin.learners.registry import get as get_learner
+from neurotwin.report import write_report
 
 DEFAULT_MODELS = ("mlp", "hebbian")
 DEFAULT_SEEDS = (0, 1, 2)
@@ -112,9 +106,17 @@ def _canonical(obj) -> str:
     )
 
 
-def _manifest(command: str | None, device: torch.device, started: str) -> dict:
+def api_call(task, names: Sequence[str], seeds: Sequence[int], **options) -> str:
+    """How a Python caller's ``nt.compare`` call reads, for the manifest's ``command``."""
+    args = [repr(str(task)), repr(list(names))]
+    args.append(f"seeds={list(seeds)!r}")
+    args += [f"{k}={v!r}" for k, v in options.items() if v not in (None, False)]
+    return f"nt.compare({', '.join(args)})"
+
+
+def _manifest(command: str, device: torch.device, started: str) -> dict:
     return {
-        "command": command if command is not None else " ".join(["neurotwin", *sys.argv[1:]]),
+        "command": command,
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,
@@ -127,34 +129,94 @@ def _manifest(command: str | None, device: torch.device, started: str) -> dict:
 
 
 def run_row(learner, task, *, seed: int, epochs: int | None, progress=None) -> dict:
-    """Fit one learner on one seed's task and measure it with every probe; returns the row
-    (without ``spec`` and ``figures``, which the caller adds)."""
+    """Fit one learner on one seed's task and measure it with every probe that applies
+    (:func:`neurotwin.probes.probes_for`); returns the row (without ``spec`` and ``figures``,
+    which the caller adds)."""
     t0 = time.perf_counter()
     history = learner.fit(task, seed=seed, epochs=epochs, progress=progress)
     train_seconds = time.perf_counter() - t0
-    metrics, predictions = probes.evaluate(learner, task, seed=seed)
-    ops, energy = probes.ops_per_inference(learner, task.X_test, seed=seed)
-    metrics.update(
-        train_seconds=train_seconds,
-        params=probes.n_params(learner),
-        ops_per_inference=ops,
-        energy_nj_per_inference=energy,
-        lesion=probes.lesion_curve(learner, task, seed=seed),
-    )
-    extra = learner.extra_metrics()
-    if extra:
-        metrics["extra"] = extra
+    metrics, predictions = probes.run_probes(learner, task, seed=seed)
+    metrics["train_seconds"] = train_seconds
+    control = None
+    if learner.variant in learner.controls:
+        control = {"model": learner.name, "variant": learner.controls[learner.variant]}
     return {
         "model": learner.name,
         "variant": learner.variant,
         "paradigm": learner.paradigm,
         "rule": learner.row_rule,
+        "control": control,
         "seed": seed,
         "config": json.loads(_canonical(learner.config)),
         "metrics": metrics,
         "history": history.to_dict(),
         "predictions": np.asarray(predictions).tolist(),
     }
+
+
+def _task_info(task, seed: int) -> dict:
+    """The task block of results.json, with the sizes the statistics need."""
+    n_fit = len(task.validation_split(seed)[0])
+    return {**task.info(), "n_fit": n_fit, "fixed_split": bool(task.fixed_split)}
+
+
+def _plan(names: Sequence[str], first_task, explicit: bool) -> list[tuple[str, str | None]]:
+    """Every (learner, variant) row of one seed, for the learners that handle the task's kind."""
+    fitting = [n for n in names if first_task.kind in get_learner(n).supported_kinds]
+    if explicit and fitting != names:
+        bad = next(n for n in names if n not in fitting)
+        raise ConfigError(
+            f"learner {bad} handles {' and '.join(get_learner(bad).supported_kinds)} tasks, but "
+            f"{first_task.name} is a {first_task.kind} task; choose other --models"
+        )
+    if not fitting:
+        raise ConfigError(f"no learner handles the {first_task.kind} task {first_task.name}")
+    return [(n, v) for n in fitting for v in get_learner(n).variants]
+
+
+def _spec(task, learner, *, epochs, quick) -> dict:
+    """What a row was computed from: a stored row with another spec is not reused."""
+    spec = {
+        "task": task.source,
+        "learner": learner.name,
+        "variant": learner.variant,
+        "config": learner.config,
+        "epochs": epochs,
+        "quick": quick,
+        "lesion_fractions": list(probes.LESION_FRACTIONS),
+        "neurotwin_version": __version__,
+    }
+    return json.loads(_canonical(spec))
+
+
+def _stored_row(path: Path, spec: dict) -> dict | None:
+    """The finished row at ``path`` when it was computed with ``spec``; None when absent."""
+    if not path.exists():
+        return None
+    row = read_row(path)
+    if _canonical(row.get("spec")) != _canonical(spec):
+        raise ConfigError(
+            f"{path} was computed with other settings; pass another --out "
+            "(or delete that folder) to run these"
+        )
+    return row
+
+
+def _save_row(out_dir: Path, path: Path, row: dict, learner, task) -> None:
+    """Write the row's figures and model, then the row itself (last: it marks the row done)."""
+    label = path.stem
+    row["figures"] = {}
+    for fig_name, png in learner.figures(task).items():
+        rel = f"figures/{label}-{fig_name}.png"
+        atomic_write_bytes(out_dir / rel, png)
+        row["figures"][fig_name] = rel
+    learner.save(out_dir / "models" / label)
+    atomic_write_json(path, row)
+
+
+def _say(text: str, enabled: bool) -> None:
+    if enabled:
+        print(f"neurotwin: {text}", file=sys.stderr, flush=True)
 
 
 def compare(
@@ -177,6 +239,8 @@ def compare(
 
     Writes ``out/rows/*.json`` (one per row, resumable), ``out/results.json``, the learners'
     figures and saved models, and ``out/report.html``. See ``neurotwin compare --help``.
+    ``command`` is what the manifest records (the CLI passes its command line; by default the
+    Python call itself).
     """
     explicit = models is not None
     names = parse_models(models)
@@ -184,29 +248,25 @@ def compare(
     epochs = check_epochs(epochs)
     dev = resolve_device(device)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    if command is None:
+        command = api_call(task, names, seed_list, epochs=epochs, quick=quick, out=out)
 
     def load(seed: int):
         return tasks.load(task, seed, data_dir=data_dir, target=target, kind=kind)
 
     first_task = load(seed_list[0])  # bad data fails here, before anything is written
-    fitting = [n for n in names if first_task.kind in get_learner(n).supported_kinds]
-    if explicit and fitting != names:
-        bad = next(n for n in names if n not in fitting)
-        raise ConfigError(
-            f"learner {bad} handles {' and '.join(get_learner(bad).supported_kinds)} tasks, but "
-            f"{first_task.name} is a {first_task.kind} task; choose other --models"
-        )
-    if not fitting:
-        raise ConfigError(f"no learner handles the {first_task.kind} task {first_task.name}")
-    names = fitting
-    if out is None:
-        out = default_out(str(task), quick=quick, epochs=epochs)
-    out_dir = prepare_out(out)
+    plan = _plan(names, first_task, explicit)
+    out_dir = prepare_out(
+        default_out(str(task), quick=quick, epochs=epochs) if out is None else out
+    )
 
-    plan = [(n, v) for n in names for v in get_learner(n).variants]
     rows: dict[tuple[str, str | None, int], dict] = {}
     y_test: dict[int, np.ndarray] = {}
-    with RunProgress(len(plan) * len(seed_list), enabled=show_progress) as bar:
+    total = len(plan) * len(seed_list)
+    done = len([p for p in (out_dir / ROWS_DIR).glob("*.json") if not p.name.startswith(".")])
+    if done:
+        _say(f"resuming in {out_dir}: {min(done, total)} of {total} rows done", show_progress)
+    with RunProgress(total, enabled=show_progress) as bar:
         for seed in seed_list:
             # a fixed split is the same for every seed: read (and hash) its files once
             reuse = seed == seed_list[0] or first_task.fixed_split
@@ -214,48 +274,22 @@ def compare(
             y_test[seed] = the_task.y_test
             for name, variant in plan:
                 learner = get_learner(name)(variant=variant, quick=quick, device=str(dev))
-                spec = {
-                    "task": the_task.source,
-                    "learner": name,
-                    "variant": variant,
-                    "config": learner.config,
-                    "epochs": epochs,
-                    "quick": quick,
-                    "lesion_fractions": list(probes.LESION_FRACTIONS),
-                    "neurotwin_version": __version__,
-                }
-                spec = json.loads(_canonical(spec))
+                spec = _spec(the_task, learner, epochs=epochs, quick=quick)
                 path = out_dir / ROWS_DIR / row_filename(name, variant, seed)
-                label = path.stem
-                if path.exists():
-                    row = read_row(path)
-                    if _canonical(row.get("spec")) != _canonical(spec):
-                        raise ConfigError(
-                            f"{path} was computed with other settings; pass another --out "
-                            "(or delete that folder) to run these"
-                        )
-                    rows[(name, variant, seed)] = row
-                    bar.end_row()
-                    continue
-                bar.start_row(label)
-                row = run_row(learner, the_task, seed=seed, epochs=epochs, progress=bar.epoch)
-                row["spec"] = spec
-                row["figures"] = {}
-                for fig_name, png in learner.figures(the_task).items():
-                    rel = f"figures/{label}-{fig_name}.png"
-                    atomic_write_bytes(out_dir / rel, png)
-                    row["figures"][fig_name] = rel
-                learner.save(out_dir / "models" / label)
-                atomic_write_json(path, row)
+                row = _stored_row(path, spec)
+                if row is None:
+                    bar.start_row(path.stem)
+                    row = run_row(learner, the_task, seed=seed, epochs=epochs, progress=bar.epoch)
+                    row["spec"] = spec
+                    _save_row(out_dir, path, row, learner, the_task)
                 rows[(name, variant, seed)] = row
                 bar.end_row()
 
     ordered = [rows[(n, v, s)] for n, v in plan for s in seed_list]
-    doc = merge(ordered, first_task.info(), y_test, _manifest(command, dev, started), __version__)
+    info = _task_info(first_task, seed_list[0])
+    doc = merge(ordered, info, y_test, _manifest(command, dev, started), __version__)
     write_results(out_dir, doc)
     if report:
-        from neurotwin.report import write_report
-
         write_report(doc, out_dir)
     return doc
 

@@ -5,19 +5,16 @@ Layout of a run folder ``OUT/``::
     OUT/rows/<model>[-<variant>]-s<seed>.json   one per finished (model, variant, seed)
     OUT/results.json                            merged at the end by :func:`merge`
 
-Every file is written atomically (temp file in the same folder, fsync, rename, fsync of the
-folder), so Ctrl-C or kill -9 at any moment leaves either the old file or the new one, never a torn
-one. A kill can leave a ``.<name>.<pid>.<random>.tmp`` file behind; readers ignore dot files.
+Every file is written through :mod:`neurotwin.io`'s atomic writers, so Ctrl-C or kill -9 at any
+moment leaves either the old file or the new one, never a torn one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
 import re
-import secrets
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -28,8 +25,10 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from numpy.typing import ArrayLike
 
+from neurotwin import kinds
 from neurotwin.errors import ConfigError, DataError
-from neurotwin.stats import mcnemar_exact, mean_ci95, wilcoxon_paired, within_noise
+from neurotwin.io import atomic_write_json, plain
+from neurotwin.stats import ALPHA, corrected_resampled_ttest, holm, mean_ci95, median_range
 
 SCHEMA_VERSION = 1
 ROWS_DIR = "rows"
@@ -39,78 +38,6 @@ _SCHEMA_FILE = "results.schema.json"
 _ROW_ONLY_KEYS = ("predictions", "spec")
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
 _MAX_MESSAGE = 200
-
-
-# --- atomic files -------------------------------------------------------------------------------
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically; create missing parent folders; return the path.
-
-    The bytes go to a temp file in the same folder, which is flushed, fsynced and renamed over the
-    target with ``os.replace``; the folder is then fsynced so the rename itself survives a power
-    cut. On any exception (KeyboardInterrupt included) the temp file is removed and an existing
-    target is left untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
-    """Serialise ``obj`` as indented UTF-8 JSON and write it with :func:`atomic_write_bytes`.
-
-    numpy scalars and arrays are written as plain numbers and lists. NaN and infinity are refused
-    (strict JSON cannot hold them) with a :class:`DataError`; an object JSON cannot encode raises
-    ``TypeError``. Either way nothing is written.
-    """
-    return atomic_write_bytes(path, (_dumps(obj, what=str(path)) + "\n").encode("utf-8"))
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Directories cannot be opened on Windows and some file systems refuse fsync on them;
-    # the rename has happened either way, only its durability across a power cut is weaker.
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
-
-
-def _dumps(obj: Any, *, what: str, indent: int | None = 2) -> str:
-    try:
-        return json.dumps(
-            obj, indent=indent, ensure_ascii=False, allow_nan=False, default=_json_default
-        )
-    except ValueError as exc:  # NaN or infinity, or a circular reference
-        raise DataError(f"{what}: cannot be written as JSON: {exc}") from exc
-
-
-def _plain(obj: Any, *, what: str) -> Any:
-    """A deep copy of ``obj`` made of plain JSON types (numpy scalars become Python numbers)."""
-    return json.loads(_dumps(obj, what=what, indent=None))
 
 
 # --- rows ---------------------------------------------------------------------------------------
@@ -199,7 +126,9 @@ def _describe(error) -> str:
     return "matches none of the allowed forms: " + "; ".join(e.message for e in branches)
 
 
-# --- merge --------------------------------------------------------------------------------------
+# --- merge ---------------------------------------------------------------------------------------
+
+Key = tuple[str, "str | None"]
 
 
 def merge(
@@ -214,61 +143,39 @@ def merge(
     ``rows`` are row documents (as read by :func:`read_row`), kept in the order given; ``results``
     holds them without their ``predictions`` and ``spec``. ``y_test`` holds the test targets the
     draw-0 ``predictions`` are judged against: a mapping ``seed -> y_test`` (each seed draws its own
-    split) or one array when the split is fixed.
+    split) or one array when the split is fixed. ``task_info`` is the task block; its ``n_fit``
+    (samples the models were fitted on) and ``fixed_split`` set the correction below.
 
-    ``summary`` has one entry per (model, variant), in order of first appearance, with mean, std,
-    Student-t 95 % CI and n over seeds of the test metric(s) (``test_accuracy``; for regression
-    ``test_r2`` and ``test_mse``), ``energy_nj_per_inference`` and ``train_seconds``.
-    ``comparisons`` pairs every other (model, variant) with the first on each seed both have:
-    exact McNemar on correctness for classification, paired Wilcoxon signed-rank on per-sample
-    squared errors for regression. ``within_noise_vs_first`` is True when p >= 0.05 on every such
-    seed (None for the first model, or when no seed is shared).
+    The pairs compared are every (model, variant) against the first one, and every row group
+    whose rows name a ``control`` against that control. For each pair:
+
+    - ``comparisons``: on each seed both have, the task kind's paired test (exact McNemar on
+      correctness, or Wilcoxon on per-sample squared errors), with ``p_holm`` adjusted by Holm's
+      method over all pairs × seeds;
+    - ``verdicts``: the corrected resampled t-test (Nadeau & Bengio 2003, ratio n_test / n_fit;
+      ratio 0 for a fixed split, where the spread is initialisation only) on the per-seed
+      differences b − a of the headline metric, its p Holm-adjusted over the pairs, and the
+      minimum detectable difference at 80 % power.
+
+    ``summary`` has one entry per (model, variant): the test scores, energy and parameters as mean
+    with a 95 % CI over seeds under the same correction, and training time as median and range.
     """
-    rows = [_plain(row, what=f"rows[{i}]") for i, row in enumerate(rows)]
-    if not rows:
-        raise DataError("no finished rows to merge")
-    for i, row in enumerate(rows):
-        _check(_validators()[1], row, f"rows[{i}]")
-    regression = _is_regression(rows)
-    metric_keys = ("test_r2", "test_mse") if regression else ("test_accuracy",)
-
-    groups: dict[tuple[str, str | None], dict[int, dict]] = {}
-    for row in rows:
-        by_seed = groups.setdefault((row["model"], row["variant"]), {})
-        if row["seed"] in by_seed:
-            raise DataError(f"two rows for {_label(row)} seed {row['seed']}")
-        by_seed[row["seed"]] = row
-
-    (first_key, first_rows), *others = groups.items()
-    comparisons = []
-    noise: dict[tuple[str, str | None], bool | None] = {first_key: None}
-    for key, by_seed in others:
-        pairs = [
-            _compare(first_rows[seed], by_seed[seed], _targets(y_test, seed), regression)
-            for seed in first_rows
-            if seed in by_seed
-        ]
-        comparisons += pairs
-        noise[key] = within_noise([pair["p"] for pair in pairs])
-
-    summary = []
-    for key, by_seed in groups.items():
-        group = list(by_seed.values())
-        entry = {k: group[0][k] for k in ("model", "variant", "paradigm", "rule")}
-        entry["seeds"] = list(by_seed)
-        for metric in (*metric_keys, "energy_nj_per_inference", "train_seconds"):
-            entry[metric] = mean_ci95(_metric(row, metric) for row in group)
-        entry["within_noise_vs_first"] = noise[key]
-        summary.append(entry)
-
+    rows = _checked_rows(rows)
+    kind = _kind_of(rows, task_info)
+    groups = _group(rows)
+    ratio = _ratio(task_info)
+    pairs = _pairs(groups)
+    comparisons = _paired_tests(pairs, groups, y_test, kind)
+    verdicts = _verdicts(pairs, groups, kind, ratio, task_info)
     doc = {
         "schema_version": SCHEMA_VERSION,
         "neurotwin_version": version,
-        "task": _plain(task_info, what="task"),
-        "manifest": _plain(manifest, what="manifest"),
+        "task": plain(task_info, what="task"),
+        "manifest": plain(manifest, what="manifest"),
         "results": [{k: v for k, v in row.items() if k not in _ROW_ONLY_KEYS} for row in rows],
-        "summary": summary,
+        "summary": _summary(groups, kind, ratio),
         "comparisons": comparisons,
+        "verdicts": verdicts,
     }
     validate_results(doc)
     return doc
@@ -280,22 +187,72 @@ def write_results(out_dir: str | os.PathLike, doc: Mapping) -> Path:
     return atomic_write_json(Path(out_dir) / RESULTS_FILE, doc)
 
 
-def _label(row: Mapping) -> str:
-    return row["model"] if row["variant"] is None else f"{row['model']}-{row['variant']}"
+def key_of(item: Mapping) -> Key:
+    """``(model, variant)`` of a row, summary entry or model reference."""
+    return item["model"], item.get("variant")
 
 
-def _is_regression(rows: list[dict]) -> bool:
-    kinds = {"test_accuracy" in row["metrics"] for row in rows}
-    if len(kinds) > 1:
-        raise DataError("rows mix classification (test_accuracy) and regression (test_r2) metrics")
-    return not kinds.pop()
+def label_of(item: Mapping) -> str:
+    """``model`` or ``model-variant``: a row's name in messages and file names."""
+    model, variant = key_of(item)
+    return model if variant is None else f"{model}-{variant}"
 
 
-def _metric(row: Mapping, key: str) -> float:
-    try:
-        return row["metrics"][key]
-    except KeyError:
-        raise DataError(f"row {_label(row)} seed {row['seed']} has no metrics.{key}") from None
+def _checked_rows(rows: Iterable[Mapping]) -> list[dict]:
+    rows = [plain(row, what=f"rows[{i}]") for i, row in enumerate(rows)]
+    if not rows:
+        raise DataError("no finished rows to merge")
+    for i, row in enumerate(rows):
+        _check(_validators()[1], row, f"rows[{i}]")
+    return rows
+
+
+def _kind_of(rows: list[dict], task_info: Mapping) -> kinds.TaskKind:
+    """The task's kind, checked against the scores the rows hold."""
+    kind = kinds.get(task_info["kind"])
+    key = f"test_{kind.metric}"
+    for row in rows:
+        if key not in row["metrics"]:
+            raise DataError(
+                f"row {label_of(row)} seed {row['seed']} has no metrics.{key} for a "
+                f"{kind.name} task"
+            )
+    return kind
+
+
+def _group(rows: list[dict]) -> dict[Key, dict[int, dict]]:
+    """Rows by (model, variant) in order of first appearance, then by seed."""
+    groups: dict[Key, dict[int, dict]] = {}
+    for row in rows:
+        by_seed = groups.setdefault(key_of(row), {})
+        if row["seed"] in by_seed:
+            raise DataError(f"two rows for {label_of(row)} seed {row['seed']}")
+        by_seed[row["seed"]] = row
+    return groups
+
+
+def _ratio(task_info: Mapping) -> float:
+    """n_test / n_fit, or 0 for a fixed split (or when n_fit is unknown)."""
+    if task_info.get("fixed_split") or not task_info.get("n_fit"):
+        return 0.0
+    return float(task_info["n_test"]) / float(task_info["n_fit"])
+
+
+def _ref(key: Key) -> dict:
+    return {"model": key[0], "variant": key[1]}
+
+
+def _pairs(groups: Mapping[Key, Mapping[int, dict]]) -> list[tuple[Key, Key, str]]:
+    """``(a, b, relation)``: each group against the first, and each against its control."""
+    first, *others = groups
+    pairs = [(first, key, "vs_first") for key in others]
+    for key, by_seed in groups.items():
+        control = next(iter(by_seed.values())).get("control")
+        # a control that was not run, or a pair already tested against the first, adds nothing
+        if control is not None and key_of(control) in groups:
+            if all({key_of(control), key} != {a, b} for a, b, _ in pairs):
+                pairs.append((key_of(control), key, "vs_control"))
+    return pairs
 
 
 def _targets(y_test: Mapping[int, ArrayLike] | ArrayLike, seed: int) -> np.ndarray:
@@ -306,25 +263,93 @@ def _targets(y_test: Mapping[int, ArrayLike] | ArrayLike, seed: int) -> np.ndarr
     return np.asarray(y_test)
 
 
-def _compare(row_a: dict, row_b: dict, y: np.ndarray, regression: bool) -> dict:
-    """One paired test of two rows of the same seed on draw-0 test predictions."""
-    pred_a, pred_b = (np.asarray(row["predictions"]) for row in (row_a, row_b))
-    for row, pred in ((row_a, pred_a), (row_b, pred_b)):
-        if pred.size != y.size:
-            raise DataError(
-                f"row {_label(row)} seed {row['seed']} has {pred.size} predictions "
-                f"for {y.size} test samples"
+def _paired_tests(pairs, groups, y_test, kind: kinds.TaskKind) -> list[dict]:
+    """The kind's paired test of each pair on each seed both have, with Holm-adjusted p."""
+    comparisons = []
+    for a, b, relation in pairs:
+        for seed, row_a in groups[a].items():
+            row_b = groups[b].get(seed)
+            if row_b is None:
+                continue
+            y = _targets(y_test, seed)
+            preds = [_predictions(row, y) for row in (row_a, row_b)]
+            result = kind.paired_test.run(y, *preds)
+            comparisons.append(
+                {
+                    "a": _ref(a),
+                    "b": _ref(b),
+                    "relation": relation,
+                    "test": kind.paired_test.name,
+                    "seed": seed,
+                    **result,
+                }
             )
-    pair = {
-        "a": {"model": row_a["model"], "variant": row_a["variant"]},
-        "b": {"model": row_b["model"], "variant": row_b["variant"]},
-    }
-    if regression:
-        y = y.astype(float).ravel()
-        err_a = (pred_a.astype(float).ravel() - y) ** 2
-        err_b = (pred_b.astype(float).ravel() - y) ** 2
-        pair.update(test="wilcoxon", seed=row_a["seed"], p=wilcoxon_paired(err_a, err_b))
-    else:
-        p, n01, n10 = mcnemar_exact(y, pred_a, pred_b)
-        pair.update(test="mcnemar_exact", seed=row_a["seed"], p=p, n01=n01, n10=n10)
-    return pair
+    for comparison, p in zip(comparisons, holm([c["p"] for c in comparisons]), strict=True):
+        comparison["p_holm"] = p
+    return comparisons
+
+
+def _predictions(row: Mapping, y: np.ndarray) -> np.ndarray:
+    pred = np.asarray(row["predictions"])
+    if pred.size != y.size:
+        raise DataError(
+            f"row {label_of(row)} seed {row['seed']} has {pred.size} predictions "
+            f"for {y.size} test samples"
+        )
+    return pred
+
+
+def _verdicts(pairs, groups, kind: kinds.TaskKind, ratio: float, task_info) -> list[dict]:
+    """The corrected t-test of each pair over the seeds both have (b − a), Holm over pairs."""
+    key = f"test_{kind.metric}"
+    verdicts = []
+    for a, b, relation in pairs:
+        seeds = [s for s in groups[a] if s in groups[b]]
+        if not seeds:
+            continue
+        diffs = [groups[b][s]["metrics"][key] - groups[a][s]["metrics"][key] for s in seeds]
+        test = corrected_resampled_ttest(
+            diffs,
+            n_test=0 if ratio == 0 else task_info["n_test"],
+            n_fit=task_info.get("n_fit"),
+            fixed_split=ratio == 0,
+        )
+        verdicts.append(
+            {
+                "a": _ref(a),
+                "b": _ref(b),
+                "relation": relation,
+                "metric": key,
+                "seeds": seeds,
+                "n_test": task_info["n_test"],
+                "test": "corrected_resampled_t",
+                **{k: test[k] for k in ("mean", "ci95", "p", "t", "df", "se", "mdd", "ratio")},
+                "correction": test["correction"],
+            }
+        )
+    for verdict, p in zip(verdicts, holm([v["p"] for v in verdicts]), strict=True):
+        verdict["p_holm"] = p
+        verdict["detected"] = None if p is None else bool(p < ALPHA)
+    return verdicts
+
+
+def _summary(groups, kind: kinds.TaskKind, ratio: float) -> list[dict]:
+    summary = []
+    for by_seed in groups.values():
+        group = list(by_seed.values())
+        entry = {k: group[0][k] for k in ("model", "variant", "paradigm", "rule")}
+        entry["seeds"] = list(by_seed)
+        metrics = [f"test_{name}" for name in kind.score_names]
+        for metric in (*metrics, "energy_nj_per_inference", "params_learned", "params_fixed"):
+            if metric in group[0]["metrics"]:
+                entry[metric] = mean_ci95((_metric(row, metric) for row in group), ratio=ratio)
+        entry["train_seconds"] = median_range(_metric(row, "train_seconds") for row in group)
+        summary.append(entry)
+    return summary
+
+
+def _metric(row: Mapping, key: str) -> float:
+    try:
+        return row["metrics"][key]
+    except KeyError:
+        raise DataError(f"row {label_of(row)} seed {row['seed']} has no metrics.{key}") from None

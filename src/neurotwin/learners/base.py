@@ -44,7 +44,8 @@ class Learner:
         auto_defaults: for a default of ``"auto"``, how it is resolved (shown by ``list``).
         variants: the rows a comparison runs for this learner (``None`` is the learner itself;
             others are controls, e.g. ``"random_first_layer"``).
-        variant_rules, variant_encodings: how a variant differs (its rule, its encoding).
+        variant_rules, variant_encodings: how a variant differs (its rule, its encoding);
+            variant_notes: what each variant is for, in a few words (``neurotwin list``).
         controls: variant → the variant it is tested against (``{None: "random_first_layer"}``:
             the learner against its own control, the same network with the learning switched off).
         stochastic: whether :meth:`predict` draws random numbers (then it takes a generator).
@@ -63,6 +64,7 @@ class Learner:
     variants: ClassVar[tuple[str | None, ...]] = (None,)
     variant_rules: ClassVar[dict[str, str]] = {}
     variant_encodings: ClassVar[dict[str, str]] = {}
+    variant_notes: ClassVar[dict[str, str]] = {}
     controls: ClassVar[dict[str | None, str]] = {}
     stochastic: ClassVar[bool] = False
     supported_kinds: ClassVar[tuple[str, ...]] = ("classification", "regression")

@@ -35,6 +35,10 @@ class HebbianLearner(SupervisedLearner):
     variants = (None, "random_first_layer")
     variant_rules = {"random_first_layer": "none"}
     controls = {None: "random_first_layer"}
+    variant_notes = {
+        "random_first_layer": "the control: the same network with the Hebbian learning "
+        "switched off (a random, fixed first layer at unit p-norm)"
+    }
     supported_kinds = ("classification",)
     defaults = {
         "n_hidden": 200,

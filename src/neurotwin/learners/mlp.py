@@ -27,6 +27,10 @@ class MLPLearner(SupervisedLearner):
     encoding = "standard"
     variants = (None, "unit_encoding")
     variant_encodings = {"unit_encoding": "unit"}
+    variant_notes = {
+        "unit_encoding": "the same network on unit-range [0, 1] inputs, the brain learners' "
+        "encoding: the fair control for energy"
+    }
     defaults = {
         "hidden": (64,),
         "activation": "relu",

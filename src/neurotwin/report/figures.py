@@ -10,7 +10,6 @@ return ``None`` when it holds nothing to draw (no histories, no lesion sweeps, n
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,44 +19,9 @@ from matplotlib import colormaps
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from neurotwin.plots import new_figure, png_bytes
+from neurotwin.report.document import display_name, kind_of, model_names, rows_by_model
 
-METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
 _PARADIGM_MARKERS = {"artificial": "o", "brain": "^"}
-
-
-# --- reading the document ---------------------------------------------------------------------
-
-
-def display_name(row: Mapping[str, Any]) -> str:
-    """``model``, or ``"model (variant)"`` when the row (or summary entry) has a variant."""
-    variant = row.get("variant")
-    return row["model"] if variant is None else f"{row['model']} ({variant})"
-
-
-def metric_key(doc: Mapping[str, Any]) -> str:
-    """The task's headline metric: ``"accuracy"`` or ``"r2"``."""
-    task = doc.get("task", {})
-    if "metric" in task:
-        return task["metric"]
-    return "r2" if task.get("kind") == "regression" else "accuracy"
-
-
-def model_names(doc: Mapping[str, Any]) -> list[str]:
-    """Display names in report order: the summary's order, then any model only in the results."""
-    names = [display_name(s) for s in doc.get("summary", [])]
-    for row in doc.get("results", []):
-        name = display_name(row)
-        if name not in names:
-            names.append(name)
-    return names
-
-
-def rows_by_model(doc: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """Result rows grouped by display name (report order), each group sorted by seed."""
-    groups: dict[str, list[dict[str, Any]]] = {name: [] for name in model_names(doc)}
-    for row in doc.get("results", []):
-        groups[display_name(row)].append(row)
-    return {k: sorted(v, key=lambda r: r.get("seed", 0)) for k, v in groups.items() if v}
 
 
 def model_colors(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -73,7 +37,7 @@ def _finite(values: Sequence[Any]) -> np.ndarray:
 
 
 def _metric_label(doc: Mapping[str, Any], prefix: str) -> str:
-    return f"{prefix} {METRIC_LABELS.get(metric_key(doc), metric_key(doc))}"
+    return f"{prefix} {kind_of(doc).metric_label}"
 
 
 # --- figures of a results document ------------------------------------------------------------
@@ -83,8 +47,10 @@ def learning_curves_png(doc: Mapping[str, Any]) -> bytes | None:
     """Validation metric per epoch: one thin line per seed, a thick line for the mean over seeds.
 
     The mean is taken over the seeds that reached each epoch (early stopping may end seeds apart).
+    Each model's epochs are those of its supervised stage (its history's ``stage``: the whole
+    network for ``mlp``, the readout for ``hebbian``), named in the legend.
     """
-    key = f"val_{metric_key(doc)}"
+    key = f"val_{kind_of(doc).metric}"
     colors = model_colors(doc)
     fig = new_figure(7.0, 4.2)
     ax = fig.add_subplot()
@@ -107,12 +73,14 @@ def learning_curves_png(doc: Mapping[str, Any]) -> bytes | None:
             stacked[i, : len(y)] = y
         with np.errstate(all="ignore"):
             mean = np.nanmean(stacked, axis=0)
-        ax.plot(longest, mean, color=colors[name], lw=2.2, label=f"{name} (n={len(curves)})")
+        stage = (rows[0].get("history") or {}).get("stage", "train")
+        label = f"{name}: {stage} epochs (n={len(curves)})"
+        ax.plot(longest, mean, color=colors[name], lw=2.2, label=label)
         drawn = True
     if not drawn:
         return None
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
+    ax.set_xlabel("epoch of each model's supervised stage")
     ax.set_ylabel(_metric_label(doc, "validation"))
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", loc="best")
@@ -125,7 +93,7 @@ def metric_vs_energy_png(doc: Mapping[str, Any]) -> bytes | None:
     One marker per model from the summary: circles for artificial, triangles for brain-like models.
     Models with no positive energy cannot sit on a log axis and are left out (named in the title).
     """
-    key = f"test_{metric_key(doc)}"
+    key = f"test_{kind_of(doc).metric}"
     colors = model_colors(doc)
     fig = new_figure(7.0, 4.4)
     ax = fig.add_subplot()
@@ -182,40 +150,54 @@ def metric_vs_energy_png(doc: Mapping[str, Any]) -> bytes | None:
 def lesion_curves_png(doc: Mapping[str, Any]) -> bytes | None:
     """Test metric against the fraction of synapses removed: mean over seeds, ± 1 std band.
 
-    A dashed line marks chance (1 / n_classes) for classification, and R² = 0 (predicting the
-    mean) for regression.
+    One panel per lesion mode the rows hold (``lesion``: zero-ablation; ``lesion_mean``:
+    mean-ablation, see :mod:`neurotwin.probes.lesion`). A dashed line marks the task kind's floor
+    (chance for classification, R² = 0 for regression).
     """
-    metric = metric_key(doc)
-    colors = model_colors(doc)
-    fig = new_figure(7.0, 4.2)
-    ax = fig.add_subplot()
-    drawn = False
-    for name, rows in rows_by_model(doc).items():
-        sweeps = [((r.get("metrics") or {}).get("lesion") or {}) for r in rows]
-        sweeps = [s for s in sweeps if s.get("fraction") and s.get(f"test_{metric}")]
-        if not sweeps:
-            continue
-        fraction = list(sweeps[0]["fraction"])
-        # Seeds are averaged only on a shared grid of fractions; others are not mixed in.
-        values = np.array(
-            [_finite(s[f"test_{metric}"]) for s in sweeps if list(s["fraction"]) == fraction]
+    kind = kind_of(doc)
+    modes = [
+        (key, title)
+        for key, title in (
+            ("lesion", "zero-ablation (removed input counts 0)"),
+            ("lesion_mean", "mean-ablation (removed input counts its mean)"),
         )
-        x = np.asarray(fraction, dtype=float)
-        mean = np.nanmean(values, axis=0)
-        std = np.nanstd(values, axis=0) if len(values) > 1 else np.zeros_like(mean)
-        ax.plot(x, mean, "o-", color=colors[name], lw=1.8, ms=4, label=f"{name} (n={len(values)})")
-        ax.fill_between(x, mean - std, mean + std, color=colors[name], alpha=0.18, lw=0)
-        drawn = True
+        if any(key in (r.get("metrics") or {}) for r in doc.get("results", []))
+    ]
+    if not modes:
+        return None
+    colors = model_colors(doc)
+    fig = new_figure(5.2 * len(modes), 4.2)
+    axes = fig.subplots(1, len(modes), sharey=True, squeeze=False)[0]
+    drawn = False
+    floor = kind.floor(doc.get("task", {}))
+    for ax, (mode_key, title) in zip(axes, modes, strict=True):
+        for name, rows in rows_by_model(doc).items():
+            drawn |= _lesion_line(ax, rows, mode_key, f"test_{kind.metric}", name, colors[name])
+        if floor is not None:
+            ax.axhline(floor[0], color="0.4", ls="--", lw=1, label=floor[1])
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("fraction of synapses removed")
+        ax.set_xlim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
     if not drawn:
         return None
-    n_classes = doc.get("task", {}).get("n_classes")
-    if metric == "accuracy" and n_classes:
-        ax.axhline(1.0 / n_classes, color="0.4", ls="--", lw=1, label=f"chance (1/{n_classes})")
-    elif metric == "r2":
-        ax.axhline(0.0, color="0.4", ls="--", lw=1, label="R² = 0 (predict the mean)")
-    ax.set_xlabel("fraction of synapses removed")
-    ax.set_ylabel(_metric_label(doc, "test"))
-    ax.set_xlim(-0.02, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="best")
+    axes[0].set_ylabel(_metric_label(doc, "test"))
+    axes[-1].legend(fontsize="small", loc="best")
     return png_bytes(fig)
+
+
+def _lesion_line(ax, rows, mode_key: str, metric: str, name: str, color) -> bool:
+    """Draw one model's mean ± std lesion curve of one mode; False when it has none."""
+    sweeps = [((r.get("metrics") or {}).get(mode_key) or {}) for r in rows]
+    sweeps = [s for s in sweeps if s.get("fraction") and s.get(metric)]
+    if not sweeps:
+        return False
+    fraction = list(sweeps[0]["fraction"])
+    # Seeds are averaged only on a shared grid of fractions; others are not mixed in.
+    values = np.array([_finite(s[metric]) for s in sweeps if list(s["fraction"]) == fraction])
+    x = np.asarray(fraction, dtype=float)
+    mean = np.nanmean(values, axis=0)
+    std = np.nanstd(values, axis=0) if len(values) > 1 else np.zeros_like(mean)
+    ax.plot(x, mean, "o-", color=color, lw=1.8, ms=4, label=f"{name} (n={len(values)})")
+    ax.fill_between(x, mean - std, mean + std, color=color, alpha=0.18, lw=0)
+    return True

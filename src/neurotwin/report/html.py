@@ -1,9 +1,12 @@
 """``OUT/report.html``: one self-contained page (figures inlined as data URIs, no network fetches).
 
-The page holds, in order: the task and the run's manifest; the summary table (mean ± 95 % CI over
-seeds, energy, parameters, training time, paired p-values against the first model and a "within
-noise" badge); learner-specific numbers; validation curves, metric vs energy, lesion curves; each
-learner's own figures (seed 0, read from ``OUT``); and the energy constants and op definitions.
+The page holds, in order: the verdicts in words (who won, by how much, and is it real); the task
+and the run's manifest; the summary table (mean ± corrected 95 % CI over seeds, energy,
+parameters, training time, per-seed paired p-values and the verdicts against the first model and
+against each learner's control); every pair's tests; learner-specific numbers; validation curves,
+metric vs energy (with what each energy figure depends on), lesion curves in both ablation modes;
+each learner's own figures (seed 0, read from ``OUT``); and the energy constants and op
+definitions.
 Every piece of text from the document is escaped with :func:`html.escape`.
 """
 
@@ -19,8 +22,11 @@ from typing import Any
 import numpy as np
 
 from neurotwin.core.ops import ENERGY_SOURCE, PJ_PER_AC, PJ_PER_MAC
+from neurotwin.io import atomic_write_text
 from neurotwin.report import figures
-from neurotwin.report.terminal import WITHIN_NOISE_MEANING, summary_headers, summary_records
+from neurotwin.report.document import kind_of, rows_by_model
+from neurotwin.report.terminal import SUMMARY_NOTE, summary_headers, summary_records
+from neurotwin.report.verdicts import display_name, format_p, headline
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -47,6 +53,7 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; fo
        background: #f1f3f7; padding: 0.05rem 0.3rem; border-radius: 3px; word-break: break-all; }
 .badge { display: inline-block; padding: 0.1rem 0.5rem; border-radius: 999px; font-size: 0.78rem;
          font-weight: 600; white-space: nowrap; }
+.verdicts li { margin: 0.25rem 0; }
 .badge.noise { background: #dcf5e3; color: #15603a; border: 1px solid #9fd8b4; }
 .badge.differs { background: #fff1d6; color: #7a4b00; border: 1px solid #ecc67a; }
 .badge.reference { background: #eef1f7; color: #4a5468; border: 1px solid #cfd6e4; }
@@ -82,16 +89,37 @@ def _kv_table(pairs: list[tuple[str, Any]]) -> str:
     return f'<table class="kv"><tbody>{rows}</tbody></table>'
 
 
-def _header(doc: Mapping[str, Any]) -> str:
+def _title(doc: Mapping[str, Any]) -> str:
+    task = doc.get("task", {})
+    return (
+        f"<header><h1>neurotwin report: {escape(str(task.get('name', 'task')))}</h1>"
+        f'<p class="sub">neurotwin {escape(str(doc.get("neurotwin_version", "?")))}, '
+        f"results schema {escape(str(doc.get('schema_version', '?')))}</p></header>"
+    )
+
+
+def _task_and_run(doc: Mapping[str, Any]) -> str:
     task = doc.get("task", {})
     manifest = doc.get("manifest", {})
-    label = figures.METRIC_LABELS.get(figures.metric_key(doc), figures.metric_key(doc))
+    label = kind_of(doc).metric_label
     task_pairs = [
         ("kind", task.get("kind")),
         ("train / test samples", f"{task.get('n_train', '?')} / {task.get('n_test', '?')}"),
         ("metric", label),
         ("features", task.get("n_features")),
         ("classes", task.get("n_classes")),
+        (
+            "fitted on",
+            task.get("n_fit")
+            and f"{task['n_fit']} samples (training part less a 10 % "
+            "validation slice used for early stopping)",
+        ),
+        (
+            "split",
+            "fixed test set: the spread over seeds is initialisation only"
+            if task.get("fixed_split")
+            else "a new train/test split drawn from each seed",
+        ),
         (
             "input shape",
             " × ".join(map(str, task["input_shape"])) if task.get("input_shape") else None,
@@ -100,9 +128,6 @@ def _header(doc: Mapping[str, Any]) -> str:
     command = manifest.get("command")
     manifest_pairs = [(k, v) for k, v in manifest.items() if k != "command"]
     return (
-        f"<header><h1>neurotwin report: {escape(str(task.get('name', 'task')))}</h1>"
-        f'<p class="sub">neurotwin {escape(str(doc.get("neurotwin_version", "?")))}, '
-        f"results schema {escape(str(doc.get('schema_version', '?')))}</p></header>"
         f"<h2>Task</h2>{_kv_table(task_pairs)}"
         f"<h2>Run</h2>"
         + (f"<p><code>{escape(str(command))}</code></p>" if command else "")
@@ -110,20 +135,28 @@ def _header(doc: Mapping[str, Any]) -> str:
     )
 
 
+def _verdicts(doc: Mapping[str, Any]) -> str:
+    lines = headline(doc)
+    if not lines:
+        return ""
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return f'<h2>Verdict</h2><ul class="verdicts">{items}</ul>'
+
+
 def _summary(doc: Mapping[str, Any]) -> str:
     headers = summary_headers(doc)
     records = summary_records(doc)
     if not records:
         return "<h2>Summary</h2>" + _note("The document has no summary.")
-    left = {"model", "paradigm", "rule", "verdict"}
+    left = {"model", "paradigm", "rule", "vs_first", "vs_control"}
     head = "".join(f"<th>{escape(h)}</th>" for h in headers.values())
     body = []
     for rec in records:
         cells = []
         for key in headers:
-            if key == "verdict":
-                cls = {True: "noise", False: "differs", None: "reference"}[rec.within_noise]
-                cells.append(f'<td><span class="badge {cls}">{escape(rec.verdict)}</span></td>')
+            if key == "vs_first":
+                cls = {True: "differs", False: "noise", None: "reference"}[rec.detected]
+                cells.append(f'<td><span class="badge {cls}">{escape(rec.vs_first)}</span></td>')
             elif key == "p_values" and rec.p_by_seed:
                 title = ", ".join(f"seed {s}: p = {p}" for s, p in rec.p_by_seed)
                 cells.append(f'<td class="num" title="{escape(title)}">{escape(rec.p_values)}</td>')
@@ -131,14 +164,10 @@ def _summary(doc: Mapping[str, Any]) -> str:
                 cls = "" if key in left else ' class="num"'
                 cells.append(f"<td{cls}>{escape(str(getattr(rec, key)))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    first = records[0].model
     caption = (
-        f"Mean over seeds ± half-width of the 95 % confidence interval over seeds (none with a "
-        f"single seed). Energy and training time are means over seeds. "
-        f"p-values compare each model with the first one, {first}, on the same test split, one per "
-        f"seed in seed order (hover for the seeds). Badge 'within noise': {WITHIN_NOISE_MEANING}, "
-        f"so the difference from {first} cannot be told apart from sampling noise. 'differs': "
-        f"p < 0.05 on at least one seed."
+        f"Mean over seeds. {SUMMARY_NOTE} Energy and parameters are means over seeds; a control's "
+        "random first layer counts as fixed, not learned. Training time is the median and range "
+        "over seeds. Each pair's tests are listed below."
     )
     return (
         "<h2>Summary</h2>"
@@ -148,10 +177,56 @@ def _summary(doc: Mapping[str, Any]) -> str:
     )
 
 
+def _tests(doc: Mapping[str, Any]) -> str:
+    """Every tested pair: the verdict over seeds and the per-seed paired tests."""
+    kind = kind_of(doc)
+    rows = []
+    for v in doc.get("verdicts", []):
+        pair = (v["a"], v["b"])
+        per_seed = [
+            c
+            for c in doc.get("comparisons", [])
+            if (c["a"], c["b"]) == pair and c.get("relation") == v["relation"]
+        ]
+        seeds = "; ".join(
+            f"seed {c['seed']}: p = {format_p(c['p'])} (Holm {format_p(c.get('p_holm'))})"
+            for c in per_seed
+        )
+        relation = "against its control" if v["relation"] == "vs_control" else "against the first"
+        rows.append(
+            f"<tr><td>{escape(display_name(v['b']))}</td><td>{escape(display_name(v['a']))}"
+            f' ({relation})</td><td class="num">{escape(format_p(v.get("p")))}</td>'
+            f'<td class="num">{escape(format_p(v.get("p_holm")))}</td>'
+            f"<td>{escape(seeds or '—')}</td></tr>"
+        )
+    if not rows:
+        return ""
+    test = kind.paired_test
+    return (
+        "<h2>Tests</h2>"
+        '<div class="scroll"><table><thead><tr><th>Model</th><th>Tested against</th>'
+        "<th>corrected t-test p</th><th>Holm-adjusted</th>"
+        f"<th>{escape(test.name)} per seed</th></tr></thead><tbody>{''.join(rows)}</tbody>"
+        "</table></div>"
+        f'<p class="caption">{escape(_TESTS_CAPTION)} Per seed: the {escape(test.describes)}, '
+        "Holm-adjusted over all pairs × seeds.</p>"
+    )
+
+
+_TESTS_CAPTION = (
+    "Across seeds: the corrected resampled t-test (Nadeau & Bengio 2003) on the per-seed "
+    "differences of the test metric, its variance widened by n_test / n_fit because every seed's "
+    "split is drawn from the same data (no widening with a fixed test set, where the spread is "
+    "initialisation only); p Holm-adjusted over the pairs; a difference is 'detected' when that p "
+    "is below 0.05. The minimum detectable difference is the true difference this test would "
+    "detect with 80 % power."
+)
+
+
 def _extras(doc: Mapping[str, Any]) -> str:
     """Learner-specific numbers (``metrics.extra``), mean ± std over seeds."""
     rows = []
-    for name, group in figures.rows_by_model(doc).items():
+    for name, group in rows_by_model(doc).items():
         values: dict[str, list[float]] = {}
         for row in group:
             for key, value in ((row.get("metrics") or {}).get("extra") or {}).items():
@@ -175,47 +250,68 @@ def _extras(doc: Mapping[str, Any]) -> str:
 
 
 def _comparison_figures(doc: Mapping[str, Any]) -> str:
-    label = figures.METRIC_LABELS.get(figures.metric_key(doc), figures.metric_key(doc))
-    chance = (
-        "the dashed line is chance (1 / number of classes)"
-        if figures.metric_key(doc) == "accuracy"
-        else "the dashed line is R² = 0, the score of always predicting the mean"
-    )
-    parts = [
-        (
+    kind = kind_of(doc)
+    label = kind.metric_label
+    floor = kind.floor(doc.get("task", {}))
+    floor_text = f"; the dashed line is {floor[1]}" if floor else ""
+    parts = {
+        "learning_curves": (
             "Validation curves",
             figures.learning_curves_png,
-            f"Validation {label} per epoch: thin lines are single seeds, the thick line the mean.",
+            f"Validation {label} per epoch of each model's supervised stage (named in the legend: "
+            "the whole network for mlp, the readout after the unsupervised first layer for "
+            "hebbian), so curves are not epoch-for-epoch comparable across models. Thin lines "
+            "are single seeds, the thick line the mean.",
             "No model recorded a validation history.",
         ),
-        (
+        "metric_vs_energy": (
             f"Test {label} vs energy",
             figures.metric_vs_energy_png,
             f"Test {label} (mean, 95 % CI bars) against the energy of one inference (log scale). "
-            "Circles: artificial; triangles: brain-like. Up and to the left is better.",
+            "Circles: artificial; triangles: brain-like. Up and to the left is better. "
+            + _ENERGY_DEPENDS,
             "No model reported an energy per inference.",
         ),
-        (
+        "lesion_curves": (
             "Lesion curves",
             figures.lesion_curves_png,
-            f"Test {label} as a growing random fraction of synapses is removed "
-            f"(mean over seeds, band ± 1 std); {chance}.",
+            f"Test {label} as a growing random fraction of all synapses is removed from a copy of "
+            f"each trained model (nested fractions, mean over seeds, band ± 1 std){floor_text}. "
+            + _LESION_MODES,
             "No model was lesioned.",
         ),
-    ]
+    }
     html = []
-    for title, draw, caption, missing in parts:
+    for name in kind.figures:
+        if name not in parts:
+            continue
+        title, draw, caption, missing = parts[name]
         png = draw(doc)
         html.append(f"<h2>{escape(title)}</h2>")
         html.append(_figure(png, title, caption) if png else _note(missing))
     return "".join(html)
 
 
+_ENERGY_DEPENDS = (
+    "Energy counts only effective operations (synapses whose input is non-zero), so it depends on "
+    "the input encoding as much as on the paradigm: standardised inputs are almost never zero, "
+    "unit-range pixels often are. It also grows with width (hidden units). Compare a brain-like "
+    "learner with the artificial model on the same encoding: mlp (unit_encoding) is the MLP fed "
+    "the brain learners' unit-range inputs."
+)
+_LESION_MODES = (
+    "Left, zero-ablation: a removed synapse's input counts 0 (with standardised inputs this is "
+    "close to mean-ablation, since their mean is 0; with unit-range inputs it is a true zero). "
+    "Right, mean-ablation: a removed synapse contributes its mean input over the training part, "
+    "folded into the bias. The test part is used for no choice, but it is evaluated at each level."
+)
+
+
 def _learner_figures(doc: Mapping[str, Any], out_dir: Path) -> str:
     """Each model's own figures from its seed-0 row (or its lowest seed), read from ``out_dir``."""
     root = out_dir.resolve()
     html = []
-    for name, group in figures.rows_by_model(doc).items():
+    for name, group in rows_by_model(doc).items():
         row = next((r for r in group if r.get("seed") == 0), group[0])
         for key, rel in (row.get("figures") or {}).items():
             title = key.replace("_", " ")
@@ -242,10 +338,11 @@ def _footer() -> str:
     return (
         "<footer><p><strong>Energy.</strong> Energy per inference = effective MAC × "
         f"{PJ_PER_MAC} pJ + effective AC × {PJ_PER_AC} pJ ({escape(ENERGY_SOURCE)}). Neuron "
-        "state updates and memory traffic are counted but not costed.</p>"
+        "state updates are counted but not costed; memory traffic is neither counted nor "
+        "costed.</p>"
         "<p><strong>Operations</strong> follow NeuroBench's definitions (Yik et al.): a synaptic "
         "operation on a real-valued input is a multiply-accumulate (MAC), on a binary spike an "
-        "accumulate (AC). <em>Dense</em> ops count every unmasked synapse for every input; "
+        "accumulate (AC). <em>Dense</em> ops count every synapse, removed or not, for every input; "
         "<em>effective</em> ops only those whose presynaptic input is non-zero, so silent inputs "
         "and removed synapses cost nothing. Counts are averaged over the test set.</p>"
         "<p>Generated by neurotwin; this page is self-contained (no network access).</p></footer>"
@@ -257,8 +354,11 @@ def render_report(doc: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> st
     out_dir = Path(out_dir)
     title = f"neurotwin report: {doc.get('task', {}).get('name', 'task')}"
     body = (
-        _header(doc)
+        _title(doc)
+        + _verdicts(doc)
         + _summary(doc)
+        + _tests(doc)
+        + _task_and_run(doc)
         + _extras(doc)
         + _comparison_figures(doc)
         + _learner_figures(doc, out_dir)
@@ -273,20 +373,6 @@ def render_report(doc: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> st
 
 
 def write_report(doc: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> Path:
-    """Write ``out_dir/report.html`` atomically (temp file, fsync, rename) and return its path."""
+    """Write ``out_dir/report.html`` atomically and return its path."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "report.html"
-    text = render_report(doc, out_dir)
-    # Not mkstemp: its 0600 mode would make the page unreadable to others; open() honours umask.
-    tmp = out_dir / f".report.html.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target
+    return atomic_write_text(out_dir / "report.html", render_report(doc, out_dir))

@@ -1,8 +1,10 @@
 """The summary table of a results document, for the terminal (rich) and shared with the HTML page.
 
-:func:`summary_records` turns the document's ``summary`` and ``comparisons`` into rows of
-display strings, one per model; :func:`summary_table` lays them out with rich and ``report.html``
-uses the same rows, so the terminal and the page always show the same numbers.
+:func:`summary_records` turns the document's ``summary``, ``comparisons`` and ``verdicts`` into
+rows of display strings, one per model; :func:`summary_table` lays them out with rich and
+``report.html`` uses the same rows, so the terminal and the page always show the same numbers.
+Under the table, :func:`print_summary` prints the verdicts in words
+(:func:`neurotwin.report.verdicts.headline`).
 """
 
 from __future__ import annotations
@@ -15,40 +17,40 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from neurotwin.report.figures import METRIC_LABELS, display_name, metric_key, rows_by_model
+from neurotwin.report.document import display_name, kind_of
+from neurotwin.report.verdicts import format_p, headline, short_verdict, verdict_for
 
-#: What "within noise" means, shown under both tables.
-WITHIN_NOISE_MEANING = (
-    "the paired test against the first model (exact McNemar for classification, Wilcoxon on "
-    "per-sample squared errors for regression) gives p ≥ 0.05 on every seed"
+#: How the summary's statistics are computed, shown under both tables.
+SUMMARY_NOTE = (
+    "± is the half-width of the 95 % CI over seeds, widened by Nadeau & Bengio's correction for "
+    "overlapping splits; 'vs first' and 'vs control': difference of the mean and whether the "
+    "corrected t-test over seeds detects it (Holm-adjusted p < 0.05); p per seed: the paired "
+    "test on one split, Holm-adjusted over all pairs × seeds."
 )
-WITHIN_NOISE_NOTE = f"within noise: {WITHIN_NOISE_MEANING}"
 
 
 @dataclass
 class SummaryRecord:
-    """One model's summary row as display strings (``within_noise`` is None for the first model)."""
+    """One model's summary row as display strings."""
 
     model: str
     paradigm: str
     rule: str
-    metric: str  #: mean ± half-width of the 95 % CI over seeds
+    metric: str  #: mean ± half-width of the corrected 95 % CI over seeds
     n: str  #: number of seeds
     mse: str | None  #: regression only
     energy_nj: str
-    params: str
-    train_seconds: str
+    params: str  #: learned (+ fixed)
+    train_seconds: str  #: median (min–max)
     p_by_seed: list[tuple[int, str]] = field(default_factory=list)
-    within_noise: bool | None = None
+    vs_first: str = "reference"
+    vs_control: str = "—"
+    detected: bool | None = None  #: the verdict against the first model (None: reference)
 
     @property
     def p_values(self) -> str:
-        """The per-seed p-values, in seed order, or a dash (the first model, or no comparison)."""
+        """The per-seed Holm-adjusted p-values against the first model, or a dash."""
         return " · ".join(p for _, p in self.p_by_seed) if self.p_by_seed else "—"
-
-    @property
-    def verdict(self) -> str:
-        return {None: "reference", True: "within noise", False: "differs"}[self.within_noise]
 
 
 def format_stat(stats: Mapping[str, Any] | None, digits: int | None = 3) -> str:
@@ -66,6 +68,15 @@ def format_stat(stats: Mapping[str, Any] | None, digits: int | None = 3) -> str:
     return text
 
 
+def format_range(stats: Mapping[str, Any] | None) -> str:
+    """``"median (min–max)"`` of a :func:`neurotwin.stats.median_range` dict."""
+    if not stats or stats.get("median") is None:
+        return "—"
+    if stats.get("n", 1) == 1:
+        return f"{stats['median']:.1f}"
+    return f"{stats['median']:.1f} ({stats['min']:.1f}–{stats['max']:.1f})"
+
+
 def format_number(x: float | None) -> str:
     """Three significant figures (``60.0``, ``39.3``, ``0.0123``); whole numbers from 100 up."""
     if x is None:
@@ -75,10 +86,13 @@ def format_number(x: float | None) -> str:
     return f"{x:#.3g}"
 
 
-def format_p(p: float | None) -> str:
-    if p is None:
+def _params(entry: Mapping[str, Any]) -> str:
+    learned = (entry.get("params_learned") or {}).get("mean")
+    fixed = (entry.get("params_fixed") or {}).get("mean")
+    if learned is None:
         return "—"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    text = f"{round(learned):,}"
+    return f"{text} + {round(fixed):,} fixed" if fixed else text
 
 
 def _key(d: Mapping[str, Any]) -> tuple[str, str | None]:
@@ -87,35 +101,42 @@ def _key(d: Mapping[str, Any]) -> tuple[str, str | None]:
 
 def summary_records(doc: Mapping[str, Any]) -> list[SummaryRecord]:
     """The summary of ``doc`` as display rows, in order; the first row is the reference."""
-    metric = metric_key(doc)
-    groups = rows_by_model(doc)
+    kind = kind_of(doc)
     summary = doc.get("summary", [])
     first = _key(summary[0]) if summary else None
     records = []
     for entry in summary:
-        name = display_name(entry)
-        rows = groups.get(name, [])
-        params = [r.get("metrics", {}).get("params") for r in rows]
-        params = [p for p in params if p is not None]
+        key = _key(entry)
         p_by_seed = sorted(
-            (c.get("seed", 0), format_p(c.get("p")))
+            (c.get("seed", 0), format_p(c.get("p_holm", c.get("p"))))
             for c in doc.get("comparisons", [])
-            if {_key(c["a"]), _key(c["b"])} == {first, _key(entry)} and _key(entry) != first
+            if (_key(c["a"]), _key(c["b"])) == (first, key)
         )
-        stats = entry.get(f"test_{metric}") or {}
+        vs_first = verdict_for(doc, first, key) if key != first else None
+        control = next(
+            (
+                v
+                for v in doc.get("verdicts", [])
+                if v["relation"] == "vs_control" and _key(v["b"]) == key
+            ),
+            None,
+        )
+        stats = entry.get(f"test_{kind.metric}") or {}
         records.append(
             SummaryRecord(
-                model=name,
+                model=display_name(entry),
                 paradigm=str(entry.get("paradigm") or "—"),
                 rule=str(entry.get("rule") or "—"),
                 metric=format_stat(stats),
-                n=str(stats.get("n", len(rows))),
-                mse=format_stat(entry.get("test_mse"), None) if metric == "r2" else None,
+                n=str(stats.get("n", "?")),
+                mse=format_stat(entry.get("test_mse"), None) if "test_mse" in entry else None,
                 energy_nj=format_number((entry.get("energy_nj_per_inference") or {}).get("mean")),
-                params=f"{round(sum(params) / len(params)):,}" if params else "—",
-                train_seconds=format_stat(entry.get("train_seconds"), 1),
+                params=_params(entry),
+                train_seconds=format_range(entry.get("train_seconds")),
                 p_by_seed=p_by_seed,
-                within_noise=entry.get("within_noise_vs_first"),
+                vs_first="reference" if key == first else short_verdict(vs_first, doc),
+                vs_control="—" if control is None else short_verdict(control, doc),
+                detected=None if vs_first is None else vs_first.get("detected"),
             )
         )
     return records
@@ -126,84 +147,91 @@ def summary_headers(doc: Mapping[str, Any], compact: bool = False) -> dict[str, 
 
     ``compact`` gives the short headers of the terminal table.
     """
-    metric = metric_key(doc)
-    label = METRIC_LABELS.get(metric, metric)
-    tests = {c.get("test") for c in doc.get("comparisons", [])}
-    if tests <= {"mcnemar_exact"} and metric != "r2":
-        test = "McNemar"
-    elif tests <= {"wilcoxon"}:
-        test = "Wilcoxon"
-    else:
-        test = "paired test"
+    kind = kind_of(doc)
+    test = kind.paired_test.name.split("_")[0].capitalize()
+    unit = " (points)" if kind.metric == "accuracy" else ""
+    short_unit = " (pts)" if kind.metric == "accuracy" else ""
     headers = {
         "model": "Model",
         "paradigm": "Paradigm",
         "rule": "Rule",
-        "metric": f"Test {label} (mean ± 95 % CI)",
+        "metric": f"Test {kind.metric_label} (mean ± 95 % CI)",
         "n": "Seeds",
         "mse": "Test MSE",
         "energy_nj": "Energy (nJ/inference)",
-        "params": "Params",
-        "train_seconds": "Train (s)",
-        "p_values": f"{test} p vs first, per seed",
-        "verdict": "vs first",
+        "params": "Params (learned + fixed)",
+        "train_seconds": "Train s, median (range)",
+        "p_values": f"{test} p vs first, per seed (Holm)",
+        "vs_first": f"Difference vs first{unit}",
+        "vs_control": f"Difference vs its control{unit}",
     }
     if compact:
         headers.update(
-            metric=f"{label} ± CI95",
+            metric=f"{kind.metric_label} ± CI95",
             n="n",
             mse="MSE",
             energy_nj="nJ/inf",
+            params="params",
             train_seconds="train s",
-            p_values=f"p vs first ({test})",
+            p_values=f"p ({test}, Holm)",
+            vs_first=f"vs first{short_unit}",
+            vs_control=f"vs control{short_unit}",
         )
-    if metric != "r2":
+    if kind.metric != "r2":
         del headers["mse"]
     return headers
 
 
-_VERDICT_STYLE = {True: "bold green", False: "yellow", None: "dim"}
+_VERDICT_STYLE = {True: "yellow", False: "green", None: "dim"}
 
-
-#: Below this console width the terminal table leaves out paradigm, params and per-seed p-values.
-NARROW_WIDTH = 120
+#: The terminal table's columns by console width (the verdicts are printed in words under the
+#: table at every width, and the HTML report has every column).
+NARROW_COLUMNS = ("model", "metric", "n", "mse", "energy_nj", "vs_first")
+MEDIUM_COLUMNS = (*NARROW_COLUMNS, "params", "train_seconds", "vs_control")
+#: Console widths from which the medium and the full set of columns are shown.
+MEDIUM_WIDTH, WIDE_WIDTH = 120, 170
 
 
 def summary_table(doc: Mapping[str, Any], width: int | None = None) -> Table:
-    """A rich table of the summary: the same columns and numbers as the HTML report (on a console
-    narrower than :data:`NARROW_WIDTH`, without paradigm, params and per-seed p-values)."""
+    """A rich table of the summary: the same numbers as the HTML report, with as many columns as
+    the console's ``width`` holds (:data:`NARROW_COLUMNS` below :data:`MEDIUM_WIDTH`,
+    :data:`MEDIUM_COLUMNS` below :data:`WIDE_WIDTH`, all from there). Cells wrap only between
+    words, never inside a name."""
     task = doc.get("task", {})
     table = Table(
         title=f"{task.get('name', 'task')} ({task.get('kind', '?')}): "
         f"{task.get('n_train', '?')} train / {task.get('n_test', '?')} test",
-        caption=WITHIN_NOISE_NOTE,
-        caption_justify="left",
         header_style="bold",
         box=box.SIMPLE_HEAD,
-        collapse_padding=True,
-        pad_edge=False,
     )
     headers = summary_headers(doc, compact=True)
-    if width is not None and width < NARROW_WIDTH:
-        for key in ("paradigm", "params", "p_values"):
-            headers.pop(key, None)
+    if width is not None and width < WIDE_WIDTH:
+        keep = NARROW_COLUMNS if width < MEDIUM_WIDTH else MEDIUM_COLUMNS
+        headers = {k: h for k, h in headers.items() if k in keep}
+    records = summary_records(doc)
     numeric = {"metric", "n", "mse", "energy_nj", "params", "train_seconds", "p_values"}
     for key, header in headers.items():
+        cells = [str(getattr(rec, key)) for rec in records] + [header]
+        longest_word = max(len(word) for cell in cells for word in cell.split())
         table.add_column(
             header,
             justify="right" if key in numeric else "left",
-            no_wrap=key in numeric - {"p_values"},
+            no_wrap=key in numeric - {"p_values", "train_seconds", "params"},
             overflow="fold",
-            min_width=10 if key == "model" else None,
+            min_width=longest_word,
         )
-    for rec in summary_records(doc):
+    for rec in records:
         cells = [str(getattr(rec, key)) for key in headers]
-        cells[-1] = f"[{_VERDICT_STYLE[rec.within_noise]}]{rec.verdict}[/]"
+        index = list(headers).index("vs_first")
+        cells[index] = f"[{_VERDICT_STYLE[rec.detected]}]{rec.vs_first}[/]"
         table.add_row(*cells)
     return table
 
 
 def print_summary(doc: Mapping[str, Any], console: Console | None = None) -> None:
-    """Print :func:`summary_table` to ``console`` (default: a new stdout console)."""
+    """Print :func:`summary_table`, then the verdicts in words, to ``console`` (default stdout)."""
     console = console or Console()
     console.print(summary_table(doc, width=console.width))
+    for line in headline(doc):
+        console.print(f"• {line}", highlight=False)
+    console.print(f"[dim]{SUMMARY_NOTE}[/]", highlight=False)
