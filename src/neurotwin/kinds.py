@@ -67,11 +67,12 @@ def value_scores(y_true, y_pred) -> dict[str, float]:
 class PairedTest:
     """A paired test of two models' predictions on the same test samples (one seed).
 
-    ``run(y_true, pred_a, pred_b)`` returns at least ``{"p": two-sided p-value}``; ``describes``
-    says in words what it tests (shown in the report).
+    ``run(y_true, pred_a, pred_b)`` returns at least ``{"p": two-sided p-value}``; ``label`` is
+    its name in table headers; ``describes`` says in words what it tests (shown in the report).
     """
 
     name: str
+    label: str
     describes: str
     run: Callable[[np.ndarray, np.ndarray, np.ndarray], dict[str, Any]]
 
@@ -90,12 +91,14 @@ def _wilcoxon_squared_errors(y, a, b) -> dict[str, Any]:
 
 MCNEMAR = PairedTest(
     "mcnemar_exact",
+    "McNemar",
     "exact McNemar test on which test samples each model gets right (are the two error rates "
     "equal?)",
     _mcnemar,
 )
 WILCOXON = PairedTest(
     "wilcoxon",
+    "Wilcoxon",
     "Wilcoxon signed-rank test on the per-sample squared errors (is either model's error "
     "systematically smaller?)",
     _wilcoxon_squared_errors,

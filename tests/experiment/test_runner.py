@@ -14,7 +14,12 @@ from neurotwin.cli import main
 from neurotwin.experiment import runner
 from neurotwin.experiment.store import read_row, validate_results
 
-PLAN = [("mlp", None), ("hebbian", None), ("hebbian", "random_first_layer")]
+PLAN = [
+    ("mlp", None),
+    ("mlp", "unit_encoding"),
+    ("hebbian", None),
+    ("hebbian", "random_first_layer"),
+]
 
 
 def row_names(seeds) -> list[str]:

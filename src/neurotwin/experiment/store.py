@@ -232,9 +232,14 @@ def _group(rows: list[dict]) -> dict[Key, dict[int, dict]]:
 
 
 def _ratio(task_info: Mapping) -> float:
-    """n_test / n_fit, or 0 for a fixed split (or when n_fit is unknown)."""
-    if task_info.get("fixed_split") or not task_info.get("n_fit"):
+    """n_test / n_fit, or 0 for a fixed split."""
+    if task_info.get("fixed_split"):
         return 0.0
+    if not task_info.get("n_fit"):
+        raise DataError(
+            "task block needs n_fit (the samples the models were fitted on) to correct the "
+            "statistics for overlapping splits, or fixed_split: true"
+        )
     return float(task_info["n_test"]) / float(task_info["n_fit"])
 
 

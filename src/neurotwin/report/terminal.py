@@ -9,6 +9,7 @@ Under the table, :func:`print_summary` prints the verdicts in words
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,7 +149,7 @@ def summary_headers(doc: Mapping[str, Any], compact: bool = False) -> dict[str, 
     ``compact`` gives the short headers of the terminal table.
     """
     kind = kind_of(doc)
-    test = kind.paired_test.name.split("_")[0].capitalize()
+    test = kind.paired_test.label
     unit = " (points)" if kind.metric == "accuracy" else ""
     short_unit = " (pts)" if kind.metric == "accuracy" else ""
     headers = {
@@ -184,19 +185,34 @@ def summary_headers(doc: Mapping[str, Any], compact: bool = False) -> dict[str, 
 
 _VERDICT_STYLE = {True: "yellow", False: "green", None: "dim"}
 
-#: The terminal table's columns by console width (the verdicts are printed in words under the
-#: table at every width, and the HTML report has every column).
+#: The terminal table's columns when the console is too narrow for all of them (the verdicts are
+#: printed in words under the table at every width, and the HTML report has every column).
 NARROW_COLUMNS = ("model", "metric", "n", "mse", "energy_nj", "vs_first")
 MEDIUM_COLUMNS = (*NARROW_COLUMNS, "params", "train_seconds", "vs_control")
-#: Console widths from which the medium and the full set of columns are shown.
-MEDIUM_WIDTH, WIDE_WIDTH = 120, 170
 
 
 def summary_table(doc: Mapping[str, Any], width: int | None = None) -> Table:
     """A rich table of the summary: the same numbers as the HTML report, with as many columns as
-    the console's ``width`` holds (:data:`NARROW_COLUMNS` below :data:`MEDIUM_WIDTH`,
-    :data:`MEDIUM_COLUMNS` below :data:`WIDE_WIDTH`, all from there). Cells wrap only between
-    words, never inside a name."""
+    a console ``width`` characters wide holds (every column, else :data:`MEDIUM_COLUMNS`, else
+    :data:`NARROW_COLUMNS`). Cells wrap only between words, never inside a name."""
+    records = summary_records(doc)
+    headers = summary_headers(doc, compact=True)
+    tiers = [tuple(headers), MEDIUM_COLUMNS, NARROW_COLUMNS]
+    for keep in tiers:
+        table = _table(doc, records, {k: h for k, h in headers.items() if k in keep})
+        if width is None or _rendered_width(table, width) <= width:
+            break
+    return table
+
+
+def _rendered_width(table: Table, width: int) -> int:
+    """The widest line of ``table`` printed on a console ``width`` wide, uncropped."""
+    console = Console(width=width, record=True, color_system=None, file=io.StringIO())
+    console.print(table, crop=False)
+    return max((len(line) for line in console.export_text().splitlines()), default=0)
+
+
+def _table(doc: Mapping[str, Any], records: list[SummaryRecord], headers: dict[str, str]) -> Table:
     task = doc.get("task", {})
     table = Table(
         title=f"{task.get('name', 'task')} ({task.get('kind', '?')}): "
@@ -204,11 +220,6 @@ def summary_table(doc: Mapping[str, Any], width: int | None = None) -> Table:
         header_style="bold",
         box=box.SIMPLE_HEAD,
     )
-    headers = summary_headers(doc, compact=True)
-    if width is not None and width < WIDE_WIDTH:
-        keep = NARROW_COLUMNS if width < MEDIUM_WIDTH else MEDIUM_COLUMNS
-        headers = {k: h for k, h in headers.items() if k in keep}
-    records = summary_records(doc)
     numeric = {"metric", "n", "mse", "energy_nj", "params", "train_seconds", "p_values"}
     for key, header in headers.items():
         cells = [str(getattr(rec, key)) for rec in records] + [header]
@@ -221,9 +232,12 @@ def summary_table(doc: Mapping[str, Any], width: int | None = None) -> Table:
             min_width=longest_word,
         )
     for rec in records:
-        cells = [str(getattr(rec, key)) for key in headers]
-        index = list(headers).index("vs_first")
-        cells[index] = f"[{_VERDICT_STYLE[rec.detected]}]{rec.vs_first}[/]"
+        cells = []
+        for key in headers:
+            text = str(getattr(rec, key))
+            cells.append(
+                f"[{_VERDICT_STYLE[rec.detected]}]{text}[/]" if key == "vs_first" else text
+            )
         table.add_row(*cells)
     return table
 

@@ -115,8 +115,9 @@ def headline(doc: Mapping[str, Any]) -> list[str]:
     pick = max if kind.higher_is_better else min
     best = pick(entries, key=lambda e: e[key]["mean"])
     stats = best[key]
+    extreme = "Highest" if kind.higher_is_better else "Lowest"
     lines = [
-        f"Highest mean test {kind.metric_label}: {display_name(best)}, "
+        f"{extreme} mean test {kind.metric_label}: {display_name(best)}, "
         f"{stats['mean']:.3f} over {stats.get('n', '?')} seed(s)."
     ]
     verdicts = doc.get("verdicts", [])
