@@ -287,18 +287,30 @@ def check_compare_document(proc, out: Path, seeds=(0, 1)) -> dict:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # stdout holds one JSON document and nothing else
     validate_results(doc)
-    plan = [("mlp", None), ("hebbian", None), ("hebbian", "random_first_layer")]
+    plan = [
+        ("mlp", None),
+        ("mlp", "unit_encoding"),
+        ("hebbian", None),
+        ("hebbian", "random_first_layer"),
+    ]
     got = sorted((r["model"], r["variant"] or "", r["seed"]) for r in doc["results"])
     assert got == sorted((m, v or "", s) for m, v in plan for s in seeds)
     assert [(s["model"], s["variant"]) for s in doc["summary"]] == plan
     for entry in doc["summary"]:
         assert entry["test_accuracy"]["n"] == len(seeds)
-    pairs = {(c["b"]["model"], c["b"]["variant"], c["seed"]) for c in doc["comparisons"]}
-    assert pairs == {(m, v, s) for m, v in plan[1:] for s in seeds}
+    pairs = {
+        (c["a"]["variant"], c["b"]["model"], c["b"]["variant"], c["relation"], c["seed"])
+        for c in doc["comparisons"]
+    }
+    vs_first = {(None, m, v, "vs_first", s) for m, v in plan[1:] for s in seeds}
+    vs_control = {("random_first_layer", "hebbian", None, "vs_control", s) for s in seeds}
+    assert pairs == vs_first | vs_control
     for comparison in doc["comparisons"]:
-        assert comparison["a"] == {"model": "mlp", "variant": None}
         assert comparison["test"] == "mcnemar_exact"
-        assert 0.0 <= comparison["p"] <= 1.0
+        assert 0.0 <= comparison["p"] <= comparison["p_holm"] <= 1.0
+    assert {(v["b"]["variant"], v["relation"]) for v in doc["verdicts"]} == {
+        (v, "vs_first") for _, v in plan[1:]
+    } | {(None, "vs_control")}
     rows = sorted(p.name for p in (out / "rows").iterdir())
     assert rows == sorted(f"{m}{'-' + v if v else ''}-s{s}.json" for m, v in plan for s in seeds)
     assert json.loads((out / "results.json").read_text()) == doc
@@ -357,16 +369,22 @@ def test_regression_task_runs_mlp_only(capsys, tmp_path):
     doc = json.loads(stdout)
     validate_results(doc)
     assert doc["task"]["kind"] == "regression"
-    assert [(r["model"], r["variant"], r["seed"]) for r in doc["results"]] == [("mlp", None, 0)]
+    assert [(r["model"], r["variant"], r["seed"]) for r in doc["results"]] == [
+        ("mlp", None, 0),
+        ("mlp", "unit_encoding", 0),
+    ]
     metrics = doc["results"][0]["metrics"]
     assert {"test_r2", "test_mse"} <= set(metrics)
     assert "test_accuracy" not in metrics
     assert metrics["test_mse"] > 0
-    (entry,) = doc["summary"]
+    entry, _ = doc["summary"]
     assert entry["test_r2"]["n"] == 1 and entry["test_mse"]["n"] == 1
-    # one model: nothing to compare it with, so no Wilcoxon test (and never a McNemar one)
-    assert doc["comparisons"] == []
-    assert sorted(p.name for p in (out / "rows").iterdir()) == ["mlp-s0.json"]
+    # the encoding control is compared with Wilcoxon on squared errors (never McNemar)
+    assert [c["test"] for c in doc["comparisons"]] == ["wilcoxon"]
+    assert sorted(p.name for p in (out / "rows").iterdir()) == [
+        "mlp-s0.json",
+        "mlp-unit_encoding-s0.json",
+    ]
 
 
 def test_own_classification_csv_with_string_labels_runs_end_to_end(capsys, tmp_path):
@@ -413,7 +431,10 @@ def test_own_regression_csv_with_kind_regression_runs_end_to_end(capsys, tmp_pat
     doc = json.loads(stdout)
     validate_results(doc)
     assert doc["task"]["kind"] == "regression"
-    assert [r["model"] for r in doc["results"]] == ["mlp"]
+    assert [(r["model"], r["variant"]) for r in doc["results"]] == [
+        ("mlp", None),
+        ("mlp", "unit_encoding"),
+    ]
     assert {"test_r2", "test_mse"} <= set(doc["results"][0]["metrics"])
 
 
@@ -436,6 +457,9 @@ def test_list_json_has_learners_with_defaults_and_tasks(capsys):
     for item in learners.values():
         assert item["defaults"] and "epochs" in item["defaults"]
         assert item["description"]
-    assert learners["hebbian"]["variants"] == ["random_first_layer"]
+    (control,) = learners["hebbian"]["variants"]
+    assert (control["name"], control["rule"]) == ("random_first_layer", "none")
+    assert learners["hebbian"]["controls"] == {"None": "random_first_layer"}
+    assert "1000 on digits" in learners["hebbian"]["auto"]["epochs"]
     assert learners["hebbian"]["kinds"] == ["classification"]
     assert {"digits", "mnist", "iris"} <= {t["name"] for t in info["tasks"]}

@@ -1,12 +1,13 @@
 """Synapses: the masked forward pass, mask-respecting plasticity, validation and initialisation."""
 
+import copy
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from neurotwin.core.synapses import Synapses
+from neurotwin.core.synapses import Synapses, record_presynaptic_means
 from neurotwin.errors import ConfigError
 
 W = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]
@@ -154,3 +155,85 @@ def test_mask_is_a_saved_buffer_not_a_parameter():
     assert "mask" in layer.state_dict()
     assert all(p is not layer.mask for p in layer.parameters())
     assert layer.mask.dtype == torch.bool
+
+
+def test_ablation_drive_is_added_to_the_output_of_every_sample():
+    layer = _layer()
+    x = torch.tensor([[1.0, 0.0, 2.0], [0.0, -3.0, 0.5]], dtype=torch.float64)
+    before = layer(x).detach()
+    layer.ablation_drive.copy_(torch.tensor([3.0, -0.5], dtype=torch.float64))
+    np.testing.assert_allclose((layer(x).detach() - before).numpy(), [[3.0, -0.5]] * 2, atol=1e-12)
+
+
+def test_ablation_drive_starts_at_zero_and_is_not_saved():
+    layer = Synapses(4, 3)
+    assert layer.ablation_drive.shape == (3,) and not layer.ablation_drive.any()
+    assert "ablation_drive" not in layer.state_dict()
+    assert all(b is not layer.ablation_drive for b in layer.parameters())
+    Synapses(4, 3).load_state_dict(layer.state_dict())  # strict: nothing missing, nothing extra
+
+
+def test_ablation_drive_follows_deepcopy_and_dtype_changes():
+    layer = _layer()  # float64
+    layer.ablation_drive.fill_(2.0)
+    twin = copy.deepcopy(layer)
+    assert torch.equal(twin.ablation_drive, layer.ablation_drive)
+    assert twin.ablation_drive.data_ptr() != layer.ablation_drive.data_ptr()
+    single = twin.float()
+    assert single.ablation_drive.dtype == torch.float32
+    torch.testing.assert_close(single(torch.zeros(1, 3)), torch.tensor([[2.1, 1.8]]))  # bias + 2
+    assert single.to("meta").ablation_drive.device.type == "meta"  # .to(device) moves it
+
+
+def test_mask_and_ablation_drive_add_up_to_mean_ablation_by_hand():
+    # y = x · w + b with w = (2, -1, 0.5): removing synapse 1 and adding w_1 · m_1 to the drive
+    # replaces x_1 by m_1
+    layer = Synapses(3, 1).double()
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[2.0, -1.0, 0.5]], dtype=torch.float64))
+    layer.mask[0, 1] = False
+    layer.ablation_drive.fill_(-1.0 * 4.0)  # m_1 = 4
+    x = torch.tensor([[1.0, 7.0, 2.0]], dtype=torch.float64)
+    assert layer(x).item() == 2.0 * 1 - 1.0 * 4 + 0.5 * 2
+
+
+def test_presynaptic_means_are_the_column_means_of_every_input_seen():
+    layer, other = _layer(), _layer()
+    a = torch.tensor([[1.0, 0.0, 2.0], [3.0, -3.0, 0.5]], dtype=torch.float64)
+    b = torch.tensor([[2.0, 6.0, -2.5]], dtype=torch.float64)
+    with record_presynaptic_means() as rec:
+        layer(a)
+        layer(b)
+        other(b)
+    # three rows: (1 + 3 + 2) / 3, (0 − 3 + 6) / 3, (2 + 0.5 − 2.5) / 3
+    assert rec.mean(layer).tolist() == [2.0, 1.0, 0.0]
+    assert rec.mean(other).tolist() == [2.0, 6.0, -2.5]
+    assert rec.counts[layer] == 3
+
+
+def test_presynaptic_means_of_time_major_input_count_every_step():
+    layer = Synapses(2, 1)
+    x = torch.tensor([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]])  # (T=2, batch=2, pre)
+    with record_presynaptic_means() as rec:
+        layer(x)
+    assert rec.mean(layer).tolist() == [4.0, 5.0] and rec.counts[layer] == 4
+
+
+def test_presynaptic_means_record_only_inside_the_block_and_the_innermost():
+    layer, x = _layer(), torch.ones(2, 3, dtype=torch.float64)
+    layer(x)
+    with record_presynaptic_means() as outer:
+        layer(x)
+        with record_presynaptic_means() as inner:
+            layer(2 * x)
+        layer(x)
+    layer(5 * x)
+    assert outer.counts[layer] == 4 and outer.mean(layer).tolist() == [1.0, 1.0, 1.0]
+    assert inner.counts[layer] == 2 and inner.mean(layer).tolist() == [2.0, 2.0, 2.0]
+
+
+def test_mean_of_a_layer_never_run_raises():
+    with record_presynaptic_means() as rec:
+        pass
+    with pytest.raises(ValueError, match="no input was recorded"):
+        rec.mean(_layer())

@@ -44,7 +44,12 @@ def test_compare_reads_mnist_from_data_dir_and_draws_28x28_receptive_fields(tmp_
     assert doc["task"]["input_shape"] == [28, 28]
     assert (doc["task"]["n_train"], doc["task"]["n_test"]) == (400, 150)
     by_model = {(r["model"], r["variant"]): r for r in doc["results"]}
-    assert set(by_model) == {("mlp", None), ("hebbian", None), ("hebbian", "random_first_layer")}
+    assert set(by_model) == {
+        ("mlp", None),
+        ("mlp", "unit_encoding"),
+        ("hebbian", None),
+        ("hebbian", "random_first_layer"),
+    }
     # a real learning signal on the fixed test files: well above the 10 % of chance
     assert by_model[("mlp", None)]["metrics"]["test_accuracy"] > 0.6
     png = (out / by_model[("hebbian", None)]["figures"]["receptive_fields"]).read_bytes()

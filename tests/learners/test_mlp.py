@@ -74,7 +74,8 @@ def test_history_has_one_entry_per_epoch_with_validation_accuracy(iris):
     assert history.epoch == [1, 2, 3, 4, 5, 6]
     assert len(history.train_loss) == len(history.val_metric) == 6
     assert all(0.0 <= v <= 1.0 for v in history.val_metric)
-    assert set(history.to_dict()) == {"epoch", "train_loss", "val_accuracy"}
+    assert set(history.to_dict()) == {"stage", "epoch", "train_loss", "val_accuracy"}
+    assert history.stage == "train"
 
 
 def test_early_stopping_ends_patience_epochs_after_the_best_validation_epoch(iris):
@@ -87,7 +88,7 @@ def test_early_stopping_ends_patience_epochs_after_the_best_validation_epoch(iri
 def test_regression_history_reports_validation_r2():
     task = nt.tasks.load("diabetes", seed=0)
     history = get("mlp")(quick=True).fit(task, seed=0, epochs=3)
-    assert set(history.to_dict()) == {"epoch", "train_loss", "val_r2"}
+    assert set(history.to_dict()) == {"stage", "epoch", "train_loss", "val_r2"}
     assert len(history.val_metric) == 3
 
 

@@ -3,7 +3,8 @@
 Inside ``with count_ops() as ops:`` every :class:`~neurotwin.core.synapses.Synapses` forward pass adds
 its operations to ``ops``:
 
-- **dense** ops: one per unmasked synapse and input sample, whatever the input value;
+- **dense** ops: one per synapse and input sample, masked or not, whatever the input value
+  (NeuroBench's Dense: pre × post per sample for every layer the sample goes through);
 - **effective** ops: only the unmasked synapses whose presynaptic input is non-zero;
 - an op on a binary (spike) input is an accumulate (**AC**), on a real-valued input a
   multiply-accumulate (**MAC**);
@@ -31,27 +32,19 @@ ENERGY_SOURCE = "Horowitz, ISSCC 2014, 45 nm, fp32: MAC 4.6 pJ, AC 0.9 pJ"
 
 @dataclass
 class OpCounts:
-    """Operation totals; divide by the number of samples for per-inference figures."""
+    """Operation totals over every sample counted; :meth:`per_inference` divides by the samples."""
 
     dense_mac: float = 0.0
     effective_mac: float = 0.0
-    dense_ac: float = 0.0
+    dense_ac: float = 0.0  #: dense accumulates (spike inputs), masked synapses included
     ac: float = 0.0  #: effective accumulates (on non-zero spike inputs)
     neuron_updates: float = 0.0
-    samples: int = 0
 
-    def energy_pj(self) -> float:
-        """Energy of the effective operations, in picojoules (see module docstring)."""
-        return self.effective_mac * PJ_PER_MAC + self.ac * PJ_PER_AC
-
-    def per_inference(self, n: int | None = None) -> dict[str, float]:
-        """Counts divided by ``n`` samples (default: the samples recorded), as a plain dict."""
-        n = self.samples if n is None else n
+    def per_inference(self, n: int) -> dict[str, float]:
+        """Counts divided by the ``n`` samples that went through the model, as a plain dict."""
         if n <= 0:
-            raise ValueError("no samples were counted; run a forward pass inside count_ops()")
-        d = asdict(self)
-        d.pop("samples")
-        return {k: v / n for k, v in d.items()}
+            raise ValueError(f"per_inference needs a positive number of samples, got {n}")
+        return {k: v / n for k, v in asdict(self).items()}
 
 
 _ACTIVE: contextvars.ContextVar[OpCounts | None] = contextvars.ContextVar("nt_ops", default=None)
@@ -91,13 +84,6 @@ def add_neuron_updates(n: float) -> None:
     counts = _ACTIVE.get()
     if counts is not None:
         counts.neuron_updates += n
-
-
-def add_samples(n: int) -> None:
-    """Record that ``n`` input samples went through the model (the per-inference denominator)."""
-    counts = _ACTIVE.get()
-    if counts is not None:
-        counts.samples += int(n)
 
 
 def energy_nj(per_inference: dict[str, float]) -> float:

@@ -4,16 +4,31 @@ A :class:`Synapses` module holds a ``weight`` (post, pre), a boolean ``mask`` bu
 shape, an optional ``bias`` (post,) that is not a synapse and is never masked, and what it connects
 (``pre``, ``post``, ``kind``). The effective weight is ``weight * mask``; the forward pass is
 
-    y = x @ (weight * mask).T + bias          x: (batch, pre), y: (batch, post)
+    y = x @ (weight * mask).T + bias + ablation_drive       x: (batch, pre), y: (batch, post)
+
+``ablation_drive`` (post,) is zero except on a mean-ablated copy: there it is
+Σ_j w_ij · (old_mask_ij − new_mask_ij) · m_j, the mean input m_j of every removed synapse times its
+weight, so a removed synapse contributes its average instead of its current input. It is a
+non-persistent buffer: it follows the module's device and dtype and ``copy.deepcopy``, but is not in
+the state dict, so saved models are unchanged.
 
 Plasticity writes go through :meth:`Synapses.apply_dw_`, which respects the mask and the weight bounds.
 Lesions and pruning edit ``mask`` (on a copy of a trained model); nothing here uses
 ``torch.nn.utils.prune``, whose re-parametrisation silently drops in-place weight writes.
+
+Inside ``with count_ops():`` each forward pass counts its synaptic operations (NeuroBench, see
+:mod:`neurotwin.core.ops`): **dense** = rows × pre × post, every synapse whether masked or not, as
+NeuroBench's Dense; **effective** = the unmasked synapses whose input is non-zero. Inside
+``with record_presynaptic_means() as rec:`` each forward pass adds its inputs to ``rec``, and
+``rec.mean(layer)`` is the mean input m_j (pre,) that mean-ablation needs.
 """
 
 from __future__ import annotations
 
+import contextvars
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -26,7 +41,8 @@ INITS = ("xavier_uniform", "he_uniform", "normal", "zeros")
 
 
 class Synapses(nn.Module):
-    """A masked all-to-all connection from ``pre`` to ``post`` neurons.
+    """A masked all-to-all connection from ``pre`` to ``post`` neurons:
+    y = x @ (weight * mask).T + bias + ablation_drive (see the module docstring).
 
     Args:
         pre: number of presynaptic neurons (inputs).
@@ -65,6 +81,7 @@ class Synapses(nn.Module):
         self.weight = nn.Parameter(torch.empty(post, pre))
         self.register_buffer("mask", torch.ones(post, pre, dtype=torch.bool))
         self.bias = nn.Parameter(torch.zeros(post)) if bias else None
+        self.register_buffer("ablation_drive", torch.zeros(post), persistent=False)
         self.reset_weights_(init, generator)
 
     @torch.no_grad()
@@ -94,19 +111,25 @@ class Synapses(nn.Module):
         return int(self.mask.sum())
 
     def forward(self, x: torch.Tensor, *, spikes: bool | None = None) -> torch.Tensor:
-        """``x @ (weight * mask).T + bias`` for ``x`` of shape (batch, pre); counts ops if asked."""
-        counter = _ops.active_counter()
-        if counter is not None:
+        """``x @ (weight * mask).T + bias + ablation_drive`` for ``x`` of shape (batch, pre);
+        counts ops and records inputs inside the matching ``with`` blocks."""
+        if _ops.active_counter() is not None:
             self._count(x, self.pre_spikes if spikes is None else spikes)
+        recorder = _RECORDER.get()
+        if recorder is not None:
+            recorder.add(self, x)
         y = x @ self.effective_weight().T
-        return y if self.bias is None else y + self.bias
+        if self.bias is not None:
+            y = y + self.bias
+        # added last, so an unlesioned layer (drive 0) gives bit-identical outputs
+        return y + self.ablation_drive
 
     @torch.no_grad()
     def _count(self, x: torch.Tensor, spikes: bool) -> None:
         fan_out = self.mask.sum(0).to(x.dtype)  # unmasked synapses leaving each input, (pre,)
-        batch = x.reshape(-1, self.pre)
-        dense = float(batch.shape[0]) * float(fan_out.sum())
-        effective = float(((batch != 0).to(x.dtype) @ fan_out).sum())
+        rows = x.reshape(-1, self.pre)
+        dense = float(rows.shape[0]) * self.pre * self.post  # masked or not, as NeuroBench's Dense
+        effective = float(((rows != 0).to(x.dtype) @ fan_out).sum())
         _ops.add_synaptic_ops(dense=dense, effective=effective, spikes=spikes)
 
     @torch.no_grad()
@@ -122,3 +145,50 @@ class Synapses(nn.Module):
 
     def extra_repr(self) -> str:
         return f"pre={self.pre}, post={self.post}, kind={self.kind}, bias={self.bias is not None}"
+
+
+class PresynapticMeans:
+    """Running sums of the inputs each :class:`Synapses` layer received, for mean-ablation.
+
+    ``sums[layer]`` is Σ over input rows of x (pre,), in float64; ``counts[layer]`` the rows.
+    """
+
+    def __init__(self) -> None:
+        self.sums: dict[Synapses, torch.Tensor] = {}
+        self.counts: dict[Synapses, int] = {}
+
+    @torch.no_grad()
+    def add(self, layer: Synapses, x: torch.Tensor) -> None:
+        """Add the rows of ``x`` (…, pre) to ``layer``'s sums."""
+        rows = x.detach().reshape(-1, layer.pre).to(torch.float64)
+        total = rows.sum(0)
+        if layer in self.sums:
+            self.sums[layer] += total.to(self.sums[layer].device)
+            self.counts[layer] += rows.shape[0]
+        else:
+            self.sums[layer], self.counts[layer] = total, rows.shape[0]
+
+    def mean(self, layer: Synapses) -> torch.Tensor:
+        """m_j = the mean input of ``layer`` over every recorded row, shape (pre,), float64."""
+        if not self.counts.get(layer):
+            raise ValueError(
+                f"no input was recorded for {layer!r}; run a forward pass of the model inside "
+                "record_presynaptic_means()"
+            )
+        return self.sums[layer] / self.counts[layer]
+
+
+_RECORDER: contextvars.ContextVar[PresynapticMeans | None] = contextvars.ContextVar(
+    "nt_presynaptic_means", default=None
+)
+
+
+@contextmanager
+def record_presynaptic_means() -> Iterator[PresynapticMeans]:
+    """Record every :class:`Synapses` input inside the block (nesting replaces the outer)."""
+    recorder = PresynapticMeans()
+    token = _RECORDER.set(recorder)
+    try:
+        yield recorder
+    finally:
+        _RECORDER.reset(token)

@@ -33,6 +33,11 @@ class RunProgress:
         if self.enabled:
             self._progress.stop()
 
+    def say(self, text: str) -> None:
+        """Print one line above the bars (stderr), kept after they vanish."""
+        if self.enabled:
+            self._progress.console.print(f"neurotwin: {text}", highlight=False)
+
     def start_row(self, label: str) -> None:
         if self.enabled:
             self._progress.update(self._epochs, description=f"  {label}", completed=0, visible=True)

@@ -13,7 +13,6 @@ import datetime as _dt
 import json
 import os
 import platform
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -214,11 +213,6 @@ def _save_row(out_dir: Path, path: Path, row: dict, learner, task) -> None:
     atomic_write_json(path, row)
 
 
-def _say(text: str, enabled: bool) -> None:
-    if enabled:
-        print(f"neurotwin: {text}", file=sys.stderr, flush=True)
-
-
 def compare(
     task: str = "digits",
     models: str | Sequence[str] | None = None,
@@ -263,9 +257,9 @@ def compare(
     rows: dict[tuple[str, str | None, int], dict] = {}
     y_test: dict[int, np.ndarray] = {}
     total = len(plan) * len(seed_list)
-    done = len([p for p in (out_dir / ROWS_DIR).glob("*.json") if not p.name.startswith(".")])
-    if done:
-        _say(f"resuming in {out_dir}: {min(done, total)} of {total} rows done", show_progress)
+    files = {row_filename(n, v, s) for n, v in plan for s in seed_list}
+    done = sum((out_dir / ROWS_DIR / name).exists() for name in files)
+    resuming = False
     with RunProgress(total, enabled=show_progress) as bar:
         for seed in seed_list:
             # a fixed split is the same for every seed: read (and hash) its files once
@@ -277,6 +271,9 @@ def compare(
                 spec = _spec(the_task, learner, epochs=epochs, quick=quick)
                 path = out_dir / ROWS_DIR / row_filename(name, variant, seed)
                 row = _stored_row(path, spec)
+                if row is not None and not resuming:
+                    resuming = True
+                    bar.say(f"resuming in {out_dir}: {done} of {total} rows already done")
                 if row is None:
                     bar.start_row(path.stem)
                     row = run_row(learner, the_task, seed=seed, epochs=epochs, progress=bar.epoch)

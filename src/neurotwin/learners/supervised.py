@@ -19,6 +19,7 @@ from torch import nn
 from neurotwin.artificial.training import train_supervised
 from neurotwin.core.history import History, Progress
 from neurotwin.core.seeding import torch_generator
+from neurotwin.errors import ConfigError
 from neurotwin.learners.base import Learner, n_classes_of, resolve_epochs
 
 
@@ -169,6 +170,11 @@ class SupervisedLearner(Learner):
         first = self.model is None
         if first:
             kind = "regression" if classes is None else "classification"
+            if kind not in self.supported_kinds:
+                raise ConfigError(
+                    f"{self.name}.partial_fit on an unfitted learner needs classes= (it handles "
+                    f"{' and '.join(self.supported_kinds)} tasks)"
+                )
             n_out = 1 if classes is None else n_classes_of(classes)
             self._setup(X, y, n_out, kind, seed=0, image=image)
         with torch.no_grad():
