@@ -15,7 +15,6 @@ from neurotwin.stats import (
     mean_ci95,
     median_range,
     wilcoxon_paired,
-    within_noise,
 )
 
 
@@ -93,13 +92,6 @@ def test_wilcoxon_equals_scipy():
 def test_wilcoxon_identical_errors_is_one():
     err = np.array([0.1, 0.4, 0.0, 2.0])
     assert wilcoxon_paired(err, err.copy()) == 1.0
-
-
-def test_within_noise_needs_every_seed_above_alpha():
-    assert within_noise([0.2, 0.05, 0.9]) is True
-    assert within_noise([0.2, 0.049, 0.9]) is False
-    assert within_noise([0.02], alpha=0.01) is True
-    assert within_noise([]) is None
 
 
 # --- mean_ci95 with the Nadeau-Bengio ratio -------------------------------------------------------

@@ -254,16 +254,6 @@ def wilcoxon_paired(err_a: ArrayLike, err_b: ArrayLike) -> float:
     return float(stats.wilcoxon(a, b).pvalue)
 
 
-def within_noise(p_values: Sequence[float], alpha: float = ALPHA) -> bool | None:
-    """True when no test rejects equality: p >= alpha for every p (one per seed).
-
-    None when there is nothing to judge (no p-values).
-    """
-    if len(p_values) == 0:
-        return None
-    return all(float(p) >= alpha for p in p_values)
-
-
 def _ratio(ratio: float, *, what: str) -> float:
     """``ratio`` as a float, checked finite and non-negative."""
     rho = float(ratio)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
 import torch
 
 
@@ -26,8 +25,3 @@ def torch_generator(
     gen = torch.Generator(device=device)
     gen.manual_seed(derive_seed(seed, *purpose))
     return gen
-
-
-def numpy_rng(seed: int, *purpose: object) -> np.random.Generator:
-    """A ``numpy.random.Generator`` seeded with :func:`derive_seed`."""
-    return np.random.default_rng(derive_seed(seed, *purpose))
