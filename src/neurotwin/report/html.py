@@ -206,7 +206,7 @@ def _tests(doc: Mapping[str, Any]) -> str:
         "<h2>Tests</h2>"
         '<div class="scroll"><table><thead><tr><th>Model</th><th>Tested against</th>'
         "<th>corrected t-test p</th><th>Holm-adjusted</th>"
-        f"<th>{escape(test.name)} per seed</th></tr></thead><tbody>{''.join(rows)}</tbody>"
+        f"<th>{escape(test.label)} per seed</th></tr></thead><tbody>{''.join(rows)}</tbody>"
         "</table></div>"
         f'<p class="caption">{escape(_TESTS_CAPTION)} Per seed: the {escape(test.describes)}, '
         "Holm-adjusted over all pairs × seeds.</p>"

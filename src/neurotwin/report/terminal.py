@@ -159,12 +159,12 @@ def summary_headers(doc: Mapping[str, Any], compact: bool = False) -> dict[str, 
         "metric": f"Test {kind.metric_label} (mean ± 95 % CI)",
         "n": "Seeds",
         "mse": "Test MSE",
+        "vs_first": f"Difference vs first{unit}",
+        "vs_control": f"Difference vs its control{unit}",
         "energy_nj": "Energy (nJ/inference)",
         "params": "Params (learned + fixed)",
         "train_seconds": "Train s, median (range)",
         "p_values": f"{test} p vs first, per seed (Holm)",
-        "vs_first": f"Difference vs first{unit}",
-        "vs_control": f"Difference vs its control{unit}",
     }
     if compact:
         headers.update(
