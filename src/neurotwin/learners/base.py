@@ -24,6 +24,7 @@ from neurotwin.core.history import History, Progress
 from neurotwin.core.synapses import Synapses
 from neurotwin.errors import ConfigError, DataError
 from neurotwin.io import atomic_write_bytes, atomic_write_json
+from neurotwin.learners import registry
 
 __all__ = ["History", "Learner", "Progress", "n_classes_of", "resolve_epochs"]
 
@@ -226,15 +227,13 @@ class Learner:
     @classmethod
     def load(cls, path: str | Path, *, device: str = "cpu") -> Learner:
         """Load a learner written by :meth:`save` (the class is looked up in the registry)."""
-        from neurotwin.learners.registry import get
-
         path = Path(path)
         try:
             meta = json.loads((path / "config.json").read_text())
             state = load_file(str(path / "model.safetensors"))
         except (OSError, ValueError) as exc:
             raise DataError(f"{path}: not a saved neurotwin model ({exc})") from None
-        klass = get(meta["learner"]) if cls is Learner else cls
+        klass = registry.get(meta["learner"]) if cls is Learner else cls
         config = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
         learner = klass(variant=meta["variant"], device=device, **config)
         learner.task_kind = meta["task_kind"]

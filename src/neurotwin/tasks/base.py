@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from neurotwin import kinds
 from neurotwin.core.seeding import derive_seed
+from neurotwin.errors import ConfigError
 
-KINDS = ("classification", "regression", "sequence", "memory")
-METRIC_OF_KIND = {"classification": "accuracy", "regression": "r2"}
 #: Fraction of the training part held out for model selection (early stopping, tuning).
 VALIDATION_FRACTION = 0.1
 
@@ -22,8 +23,10 @@ class Task:
 
     ``X_*`` have shape ``(n, n_features)`` (images are flattened; ``input_shape`` keeps their shape),
     ``y_*`` are integer class indices ``0..n_classes-1`` for classification and floats for regression.
+    ``kind`` is a name from :mod:`neurotwin.kinds`, which says how the task is scored and split.
     ``source`` describes where the data came from (name and options, or a file path and its SHA-256)
-    so a stored result can tell whether it was computed on the same data.
+    so a stored result can tell whether it was computed on the same data. ``subtasks`` are the
+    ordered parts of a ``continual`` task, learned one after another.
     """
 
     name: str
@@ -39,11 +42,64 @@ class Task:
     source: dict[str, Any] = field(default_factory=dict)
     #: True when the dataset brings its own test set, so the split does not depend on ``seed``.
     fixed_split: bool = False
+    subtasks: list[Task] | None = None
+
+    def __post_init__(self) -> None:
+        kinds.get(self.kind)  # ConfigError naming the known kinds
+        if self.subtasks is not None:
+            self.subtasks = list(self.subtasks)
+            for i, sub in enumerate(self.subtasks):
+                if not isinstance(sub, Task):
+                    raise ConfigError(
+                        f"task {self.name!r}: subtask {i} is a {type(sub).__name__}, not a Task"
+                    )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        X: Any,
+        y: Any,
+        X_test: Any = None,
+        y_test: Any = None,
+        *,
+        kind: str | None = None,
+        seed: int = 0,
+        name: str = "arrays",
+        feature_names: Sequence[str] | None = None,
+        class_names: Sequence[str] | None = None,
+        input_shape: Sequence[int] | None = None,
+    ) -> Task:
+        """A validated task from arrays: ``X`` ``(n, features)`` or ``(n, H, W)`` images
+        (flattened, ``input_shape`` kept), ``y`` ``(n,)`` numbers or strings.
+
+        With ``X_test``/``y_test`` the split is fixed (``fixed_split``); otherwise it is drawn
+        from ``seed`` exactly as for a bundled dataset (25 % test, stratified by class).
+        ``kind`` None infers ``classification`` (strings, or at most 20 integer values) or
+        ``regression``. ``class_names`` None encodes ``y``'s sorted distinct values as classes;
+        given, ``y`` must hold indices into it. Bad input (NaN, mismatched lengths, a class with
+        fewer than 2 samples, no samples) raises :class:`DataError`, bad options
+        :class:`ConfigError`, each one line naming the array or option.
+        """
+        # imported here: the validation module builds Tasks, so it imports this one
+        from neurotwin.tasks.arrays import task_from_arrays
+
+        return task_from_arrays(
+            X,
+            y,
+            X_test,
+            y_test,
+            kind=kind,
+            seed=seed,
+            name=name,
+            feature_names=feature_names,
+            class_names=class_names,
+            input_shape=input_shape,
+        )
 
     @property
     def metric(self) -> str:
-        """Headline metric: ``accuracy`` for classification, ``r2`` for regression."""
-        return METRIC_OF_KIND.get(self.kind, "accuracy")
+        """The headline metric of the task's kind (see :mod:`neurotwin.kinds`)."""
+        return kinds.get(self.kind).metric
 
     @property
     def n_train(self) -> int:
@@ -77,11 +133,11 @@ class Task:
         }
 
     def validation_split(self, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Hold out 10 % of the training part (stratified for classification), drawn from ``seed``.
+        """Hold out 10 % of the training part (stratified if the kind says so), drawn from ``seed``.
 
         Returns ``(X_fit, y_fit, X_val, y_val)``. The test part is never touched.
         """
-        stratify = self.y_train if self.kind == "classification" else None
+        stratify = self.y_train if kinds.get(self.kind).stratify else None
         if stratify is not None:
             counts = np.bincount(stratify.astype(np.int64))
             n_val = int(np.ceil(VALIDATION_FRACTION * len(stratify)))

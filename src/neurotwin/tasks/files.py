@@ -4,6 +4,11 @@ CSV: a header row, numeric feature columns, a target column of numbers or string
 ``X`` ``(n, n_features)`` or ``(n, H, W)`` images, ``y`` ``(n,)``, and optionally ``X_test`` and
 ``y_test`` for a fixed split (otherwise the split is drawn from the seed as for bundled data).
 Every bad cell or array is reported with its row, column or array name.
+
+Each loader is a few named steps: CSV reads the table, selects the columns, parses the features
+and the target; NPZ reads the archive. Both then hand the arrays to
+:func:`~neurotwin.tasks.arrays.task_from_arrays`, the one path that infers the kind, encodes the
+classes and draws the split.
 """
 
 from __future__ import annotations
@@ -13,17 +18,15 @@ import hashlib
 import math
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from neurotwin.errors import ConfigError, DataError
+from neurotwin.tasks.arrays import task_from_arrays
 from neurotwin.tasks.base import Task
-from neurotwin.tasks.split import check_class_counts, split_task
 
+#: The kinds a file's target can be read as (``--kind``).
 FILE_KINDS = ("classification", "regression")
-#: An integer-valued target with at most this many distinct values is taken as class labels.
-MAX_INFERRED_CLASSES = 20
 #: Cells read as missing values (compared lower-cased, stripped).
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-nan"})
 
@@ -41,39 +44,6 @@ def check_kind(kind: str | None) -> None:
     """Raise :class:`ConfigError` unless ``kind`` is None or one of :data:`FILE_KINDS`."""
     if kind is not None and kind not in FILE_KINDS:
         raise ConfigError(f"kind {kind!r} is not one of {', '.join(FILE_KINDS)} (or None to infer)")
-
-
-def infer_kind(y: np.ndarray) -> str:
-    """``classification`` for non-numeric targets or integer values with <= 20 distinct values,
-    else ``regression``."""
-    if y.dtype.kind not in "iufb":
-        return "classification"
-    values = np.unique(y)
-    integral = bool(np.all(np.mod(values, 1) == 0))
-    return "classification" if integral and len(values) <= MAX_INFERRED_CLASSES else "regression"
-
-
-def encode_target(
-    y: np.ndarray, kind: str, where: str, *, seeded_split: bool = True
-) -> tuple[np.ndarray, list[str] | None]:
-    """``(y, class_names)``: sorted class names and int64 indices for classification (numbers sort
-    numerically, integer-valued ones are named without a decimal point), float64 for regression."""
-    if kind == "regression":
-        if y.dtype.kind not in "iufb":
-            raise DataError(
-                f"{where}: the target is not numeric (e.g. {y[0]!r}) so it cannot be regressed; "
-                f"use kind='classification' (--kind classification)"
-            )
-        return y.astype(np.float64), None
-    values, y_index = np.unique(y, return_inverse=True)
-    if values.dtype.kind in "iufb" and np.all(np.mod(values, 1) == 0):
-        class_names = [str(int(v)) for v in values]
-    else:
-        class_names = [str(v) for v in values]
-    y_index = y_index.reshape(-1).astype(np.int64)
-    if seeded_split:
-        check_class_counts(y_index, class_names, where)
-    return y_index, class_names
 
 
 # ---------------------------------------------------------------------------------------- CSV
@@ -128,11 +98,29 @@ def load_csv(
     """Load a CSV file: ``target`` names the label column, every other column is a feature.
 
     Features must be finite numbers; the target may be numbers or strings. ``kind`` None infers it
-    (see :func:`infer_kind`). The split is drawn from ``seed`` (stratified for classification).
+    (see :func:`~neurotwin.tasks.arrays.infer_kind`). The split is drawn from ``seed``
+    (stratified for classification).
     """
     path = Path(path).resolve()
     check_kind(kind)
     header, rows, lines = read_csv_columns(path)
+    t_col, feature_cols = select_columns(path, header, target)
+    X = parse_features(path, header, rows, lines, feature_cols)
+    y = parse_target(path, header[t_col], [row[t_col] for row in rows], lines)
+    return task_from_arrays(
+        X,
+        y,
+        kind=kind,
+        seed=seed,
+        name=path.stem,
+        feature_names=[header[j] for j in feature_cols],
+        source={"path": str(path), "sha256": sha256_of(path), "target": target},
+        where=str(path),
+    )
+
+
+def select_columns(path: Path, header: list[str], target: str | None) -> tuple[int, list[int]]:
+    """``(target column, feature columns)``: indices into ``header``."""
     if target is None:
         raise ConfigError(
             f"{path}: name the target column with --target COLUMN (target=...); columns: "
@@ -144,7 +132,13 @@ def load_csv(
     feature_cols = [j for j in range(len(header)) if j != t_col]
     if not feature_cols:
         raise DataError(f"{path}: no feature columns besides the target {target!r}")
+    return t_col, feature_cols
 
+
+def parse_features(
+    path: Path, header: list[str], rows: list[list[str]], lines: list[int], feature_cols: list[int]
+) -> np.ndarray:
+    """``X`` ``(n_rows, len(feature_cols))`` float64; every cell a finite number."""
     X = np.empty((len(rows), len(feature_cols)), dtype=np.float64)
     for i, (row, line) in enumerate(zip(rows, lines, strict=True)):
         for k, j in enumerate(feature_cols):
@@ -161,8 +155,12 @@ def load_csv(
                     f"fill in or drop that row"
                 )
             X[i, k] = value
+    return X
 
-    cells = [row[t_col].strip() for row in rows]
+
+def parse_target(path: Path, target: str, column: list[str], lines: list[int]) -> np.ndarray:
+    """The target column: float64 when every cell is a finite number, else strings."""
+    cells = [cell.strip() for cell in column]
     for i, (cell, line) in enumerate(zip(cells, lines, strict=True)):
         if cell.lower() in MISSING:
             raise DataError(
@@ -170,83 +168,47 @@ def load_csv(
                 f"{cell or 'empty'!r}; every row needs a target value — fill in or drop that row"
             )
     numbers = [_cell_value(c) for c in cells]
-    if all(v is not None for v in numbers):
-        y = np.asarray(numbers, dtype=np.float64)
-        if not np.all(np.isfinite(y)):
-            bad = int(np.flatnonzero(~np.isfinite(y))[0])
-            raise DataError(
-                f"{path}: row {bad + 1} (line {lines[bad]}), target column {target!r} is "
-                f"{cells[bad]!r}; targets must be finite"
-            )
-    else:
-        y = np.asarray(cells, dtype=str)
-    kind = kind or infer_kind(y)
-    y, class_names = encode_target(y, kind, str(path))
-    feature_names = [header[j] for j in feature_cols]
-    source = {"path": str(path), "sha256": sha256_of(path), "target": target, "kind": kind}
-    return split_task(
-        path.stem,
-        kind,
-        X,
-        y,
-        seed=seed,
-        feature_names=feature_names,
-        class_names=class_names,
-        input_shape=(len(feature_cols),),
-        source=source,
-        where=str(path),
-    )
+    if not all(v is not None for v in numbers):
+        return np.asarray(cells, dtype=str)
+    y = np.asarray(numbers, dtype=np.float64)
+    if not np.all(np.isfinite(y)):
+        bad = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise DataError(
+            f"{path}: row {bad + 1} (line {lines[bad]}), target column {target!r} is "
+            f"{cells[bad]!r}; targets must be finite"
+        )
+    return y
 
 
 # ---------------------------------------------------------------------------------------- NPZ
-
-
-def _features(arrays: Any, key: str, path: Path) -> tuple[np.ndarray, tuple[int, ...]]:
-    """``(X (n, n_features) float64, input_shape)`` from array ``key``, validated."""
-    X = arrays[key]
-    if X.ndim not in (2, 3):
-        raise DataError(
-            f"{path}: array {key!r} has shape {X.shape}; it must be (n, features) or (n, H, W)"
-        )
-    if X.dtype.kind not in "iufb":
-        raise DataError(f"{path}: array {key!r} has dtype {X.dtype}; it must hold numbers")
-    X = X.astype(np.float64)
-    bad = np.argwhere(~np.isfinite(X))
-    if len(bad):
-        raise DataError(
-            f"{path}: array {key!r} holds a non-finite value (NaN or inf) at index "
-            f"{tuple(int(i) for i in bad[0])}; remove or fill in those samples"
-        )
-    return X.reshape(len(X), -1), tuple(X.shape[1:])
-
-
-def _targets(arrays: Any, key: str, path: Path, n: int, x_key: str) -> np.ndarray:
-    y = arrays[key]
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise DataError(f"{path}: array {key!r} has shape {y.shape}; it must be (n,)")
-    if len(y) != n:
-        raise DataError(
-            f"{path}: array {key!r} has {len(y)} entries but {x_key!r} has {n} samples; "
-            f"they must match"
-        )
-    if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
-        bad = int(np.flatnonzero(~np.isfinite(y))[0])
-        raise DataError(f"{path}: array {key!r} holds a non-finite value at index {bad}")
-    if y.dtype.kind not in "iufbUS":
-        raise DataError(f"{path}: array {key!r} has dtype {y.dtype}; use numbers or strings")
-    return y.astype(str) if y.dtype.kind == "S" else y
 
 
 def load_npz(path: str | Path, seed: int = 0, *, kind: str | None = None) -> Task:
     """Load an NPZ archive with arrays ``X``, ``y`` and optionally ``X_test``, ``y_test``.
 
     Images ``(n, H, W)`` are flattened to ``(n, H * W)`` with ``input_shape`` ``(H, W)``. With
-    ``X_test``/``y_test`` the split is fixed, otherwise it is drawn from ``seed``.
+    ``X_test``/``y_test`` the split is fixed, otherwise it is drawn from ``seed``. The arrays are
+    validated as those of :meth:`Task.from_arrays` are.
     """
     path = Path(path).resolve()
     check_kind(kind)
+    arrays = read_npz(path)
+    return task_from_arrays(
+        arrays["X"],
+        arrays["y"],
+        arrays.get("X_test"),
+        arrays.get("y_test"),
+        kind=kind,
+        seed=seed,
+        name=path.stem,
+        source={"path": str(path), "sha256": sha256_of(path), "target": "y"},
+        where=str(path),
+    )
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The named arrays of an NPZ archive (no pickled objects), which must include ``X`` and
+    ``y``."""
     if not path.is_file():
         raise DataError(f"{path}: no such file")
     try:
@@ -263,55 +225,4 @@ def load_npz(path: str | Path, seed: int = 0, *, kind: str | None = None) -> Tas
                 f"{path}: array {key!r} is missing; found {sorted(arrays) or 'no arrays'}, need X "
                 f"(n, features) or (n, H, W) and y (n,), optionally X_test and y_test"
             )
-    if ("X_test" in arrays) != ("y_test" in arrays):
-        have, lack = ("X_test", "y_test") if "X_test" in arrays else ("y_test", "X_test")
-        raise DataError(f"{path}: array {have!r} is given without {lack!r}; give both or neither")
-
-    X, input_shape = _features(arrays, "X", path)
-    y = _targets(arrays, "y", path, len(X), "X")
-    if len(X) == 0:
-        raise DataError(f"{path}: array 'X' has no samples")
-    fixed = "X_test" in arrays
-    source = {"path": str(path), "sha256": sha256_of(path), "target": "y"}
-    feature_names = [f"x{i}" for i in range(X.shape[1])]
-    if not fixed:
-        kind = kind or infer_kind(y)
-        y, class_names = encode_target(y, kind, str(path))
-        return split_task(
-            path.stem,
-            kind,
-            X,
-            y,
-            seed=seed,
-            feature_names=feature_names,
-            class_names=class_names,
-            input_shape=input_shape,
-            source={**source, "kind": kind},
-            where=str(path),
-        )
-
-    X_test, test_shape = _features(arrays, "X_test", path)
-    if test_shape != input_shape:
-        raise DataError(
-            f"{path}: array 'X_test' has samples of shape {test_shape} but 'X' has {input_shape}"
-        )
-    y_test = _targets(arrays, "y_test", path, len(X_test), "X_test")
-    if (y.dtype.kind in "US") != (y_test.dtype.kind in "US"):
-        raise DataError(f"{path}: arrays 'y' and 'y_test' must both hold numbers or both strings")
-    y_all = np.concatenate([y, y_test])
-    kind = kind or infer_kind(y_all)
-    y_all, class_names = encode_target(y_all, kind, str(path), seeded_split=False)
-    return Task(
-        name=path.stem,
-        kind=kind,
-        X_train=X,
-        y_train=y_all[: len(y)],
-        X_test=X_test,
-        y_test=y_all[len(y) :],
-        feature_names=feature_names,
-        class_names=class_names,
-        input_shape=input_shape,
-        seed=int(seed),
-        source={**source, "kind": kind, "split": "fixed (X_test, y_test)"},
-        fixed_split=True,
-    )
+    return arrays

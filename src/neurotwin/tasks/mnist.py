@@ -10,6 +10,7 @@ atomically; ``NEUROTWIN_OFFLINE=1`` skips the network. These datasets carry thei
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -21,9 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from neurotwin.errors import DataError
+from neurotwin.tasks.arrays import pixel_names
 from neurotwin.tasks.base import Task
 from neurotwin.tasks.files import sha256_of
 from neurotwin.tasks.idx import MAGIC_IMAGES, MAGIC_LABELS, read_idx
+from neurotwin.tasks.registry import register
 
 #: Seconds to wait for a mirror before giving up (offline machines fail at once, not after minutes).
 DOWNLOAD_TIMEOUT_S = 10.0
@@ -87,8 +90,6 @@ IDX_DATASETS: dict[str, IdxDataset] = {
         ),
     ),
 }
-
-DESCRIPTIONS: dict[str, str] = {name: spec.description for name, spec in IDX_DATASETS.items()}
 
 
 def cache_dir(name: str) -> Path:
@@ -228,7 +229,6 @@ def load_idx_dataset(name: str, seed: int = 0, data_dir: str | Path | None = Non
     X_test, y_test = read_split(
         paths["t10k-images-idx3-ubyte"], paths["t10k-labels-idx1-ubyte"], n_classes
     )
-    rows, cols = IMAGE_SHAPE
     return Task(
         name=name,
         kind="classification",
@@ -236,7 +236,7 @@ def load_idx_dataset(name: str, seed: int = 0, data_dir: str | Path | None = Non
         y_train=y_train,
         X_test=X_test,
         y_test=y_test,
-        feature_names=[f"pixel_{r}_{c}" for r in range(rows) for c in range(cols)],
+        feature_names=pixel_names(IMAGE_SHAPE),
         class_names=list(spec.class_names),
         input_shape=IMAGE_SHAPE,
         seed=int(seed),
@@ -247,3 +247,7 @@ def load_idx_dataset(name: str, seed: int = 0, data_dir: str | Path | None = Non
         },
         fixed_split=True,
     )
+
+
+for _name, _spec in IDX_DATASETS.items():
+    register(_name, functools.partial(load_idx_dataset, _name), _spec.description)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from neurotwin import kinds
 from neurotwin.errors import DataError
 from neurotwin.tasks.base import Task
 
@@ -31,10 +32,11 @@ def split_task(
     """A :class:`Task` whose test part is drawn from ``seed``.
 
     The split is exactly ``train_test_split(X, y, test_size=0.25, random_state=seed,
-    stratify=y if kind == "classification" else None)``. ``X`` is ``(n, n_features)``, ``y`` is
-    ``(n,)``. ``where`` names the data in error messages (a file path; defaults to ``name``).
+    stratify=y if the kind stratifies else None)`` (see :mod:`neurotwin.kinds`). ``X`` is
+    ``(n, n_features)``, ``y`` is ``(n,)``. ``where`` names the data in error messages (a file
+    path; defaults to ``name``).
     """
-    stratify = y if kind == "classification" else None
+    stratify = y if kinds.get(kind).stratify else None
     try:
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=TEST_FRACTION, random_state=seed, stratify=stratify
