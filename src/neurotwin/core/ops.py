@@ -18,9 +18,8 @@ memory traffic are not costed. These constants live here and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 #: Energy of one 32-bit floating-point multiply-accumulate at 45 nm, in picojoules (Horowitz 2014).
@@ -50,15 +49,19 @@ class OpCounts:
 _ACTIVE: contextvars.ContextVar[OpCounts | None] = contextvars.ContextVar("nt_ops", default=None)
 
 
-@contextmanager
-def count_ops() -> Iterator[OpCounts]:
-    """Count the operations of every forward pass inside the block (nesting replaces the outer)."""
-    counts = OpCounts()
-    token = _ACTIVE.set(counts)
+@contextlib.contextmanager
+def active(var: contextvars.ContextVar, value):
+    """Make ``value`` the one ``var`` holds inside the block (an inner block replaces an outer)."""
+    token = var.set(value)
     try:
-        yield counts
+        yield value
     finally:
-        _ACTIVE.reset(token)
+        var.reset(token)
+
+
+def count_ops() -> contextlib.AbstractContextManager[OpCounts]:
+    """Count the operations of every forward pass inside the block (nesting replaces the outer)."""
+    return active(_ACTIVE, OpCounts())
 
 
 def active_counter() -> OpCounts | None:

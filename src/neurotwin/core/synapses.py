@@ -25,10 +25,9 @@ NeuroBench's Dense; **effective** = the unmasked synapses whose input is non-zer
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import torch
 from torch import nn
@@ -51,7 +50,8 @@ class Synapses(nn.Module):
         bias: whether the postsynaptic neurons get a learnable bias (not a synapse; never masked).
         init: weight initialisation: ``"xavier_uniform"`` (Glorot & Bengio 2010), ``"he_uniform"``
             (He et al. 2015), ``"normal"`` (N(0, 1)) or ``"zeros"``.
-        w_min, w_max: optional bounds that :meth:`apply_dw_` clamps to.
+        w_min: optional lower bound that :meth:`apply_dw_` clamps the weights to.
+        w_max: optional upper bound that :meth:`apply_dw_` clamps the weights to.
         pre_spikes: whether the input is binary spikes, so ops count as AC instead of MAC.
         generator: the ``torch.Generator`` for the initial weights (determinism).
     """
@@ -183,12 +183,6 @@ _RECORDER: contextvars.ContextVar[PresynapticMeans | None] = contextvars.Context
 )
 
 
-@contextmanager
-def record_presynaptic_means() -> Iterator[PresynapticMeans]:
+def record_presynaptic_means() -> contextlib.AbstractContextManager[PresynapticMeans]:
     """Record every :class:`Synapses` input inside the block (nesting replaces the outer)."""
-    recorder = PresynapticMeans()
-    token = _RECORDER.set(recorder)
-    try:
-        yield recorder
-    finally:
-        _RECORDER.reset(token)
+    return _ops.active(_RECORDER, PresynapticMeans())

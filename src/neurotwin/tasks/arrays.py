@@ -16,8 +16,7 @@ import numpy as np
 
 from neurotwin import kinds
 from neurotwin.errors import ConfigError, DataError
-from neurotwin.tasks.base import Task
-from neurotwin.tasks.split import check_class_counts, split_task
+from neurotwin.tasks.split import check_class_counts, split_fields
 
 #: An integer-valued target with at most this many distinct values is taken as class labels.
 MAX_INFERRED_CLASSES = 20
@@ -108,7 +107,7 @@ def pixel_names(shape: tuple[int, ...]) -> list[str]:
     return [f"pixel_{r}_{c}" for r in range(rows) for c in range(cols)]
 
 
-def task_from_arrays(
+def task_fields(
     X: Any,
     y: Any,
     X_test: Any = None,
@@ -122,8 +121,8 @@ def task_from_arrays(
     input_shape: Sequence[int] | None = None,
     source: dict[str, Any] | None = None,
     where: str | None = None,
-) -> Task:
-    """A validated :class:`Task` from arrays (see :meth:`Task.from_arrays`).
+) -> dict[str, Any]:
+    """The validated fields of a Task from arrays (see :meth:`Task.from_arrays`, which builds it).
 
     ``source`` describes where the arrays came from (default: their SHA-256); the kind, and the
     split when fixed, are added to it. ``where`` names the data in errors (default ``name``).
@@ -148,7 +147,7 @@ def task_from_arrays(
         source = {"name": name, "arrays_sha256": _digest(X, y, X_test, y_test)}
     source = {**source, "kind": kind}
     if not fixed:
-        return split_task(
+        return split_fields(
             name,
             kind,
             X,
@@ -160,20 +159,20 @@ def task_from_arrays(
             source=source,
             where=where,
         )
-    return Task(
-        name=name,
-        kind=kind,
-        X_train=X,
-        y_train=y_all[: len(y)],
-        X_test=X_test,
-        y_test=y_all[len(y) :],
-        feature_names=feature_names,
-        class_names=names,
-        input_shape=shape,
-        seed=int(seed),
-        source={**source, "split": "fixed (X_test, y_test)"},
-        fixed_split=True,
-    )
+    return {
+        "name": name,
+        "kind": kind,
+        "X_train": X,
+        "y_train": y_all[: len(y)],
+        "X_test": X_test,
+        "y_test": y_all[len(y) :],
+        "feature_names": feature_names,
+        "class_names": names,
+        "input_shape": shape,
+        "seed": int(seed),
+        "source": {**source, "split": "fixed (X_test, y_test)"},
+        "fixed_split": True,
+    }
 
 
 def _as_array(a: Any, key: str, where: str) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +11,7 @@ from sklearn.model_selection import train_test_split
 from neurotwin import kinds
 from neurotwin.core.seeding import derive_seed
 from neurotwin.errors import ConfigError
+from neurotwin.tasks.arrays import task_fields
 
 #: Fraction of the training part held out for model selection (early stopping, tuning).
 VALIDATION_FRACTION = 0.1
@@ -55,20 +55,7 @@ class Task:
                     )
 
     @classmethod
-    def from_arrays(
-        cls,
-        X: Any,
-        y: Any,
-        X_test: Any = None,
-        y_test: Any = None,
-        *,
-        kind: str | None = None,
-        seed: int = 0,
-        name: str = "arrays",
-        feature_names: Sequence[str] | None = None,
-        class_names: Sequence[str] | None = None,
-        input_shape: Sequence[int] | None = None,
-    ) -> Task:
+    def from_arrays(cls, X: Any, y: Any, X_test: Any = None, y_test: Any = None, **options) -> Task:
         """A validated task from arrays: ``X`` ``(n, features)`` or ``(n, H, W)`` images
         (flattened, ``input_shape`` kept), ``y`` ``(n,)`` numbers or strings.
 
@@ -79,22 +66,12 @@ class Task:
         given, ``y`` must hold indices into it. Bad input (NaN, mismatched lengths, a class with
         fewer than 2 samples, no samples) raises :class:`DataError`, bad options
         :class:`ConfigError`, each one line naming the array or option.
-        """
-        # imported here: the validation module builds Tasks, so it imports this one
-        from neurotwin.tasks.arrays import task_from_arrays
 
-        return task_from_arrays(
-            X,
-            y,
-            X_test,
-            y_test,
-            kind=kind,
-            seed=seed,
-            name=name,
-            feature_names=feature_names,
-            class_names=class_names,
-            input_shape=input_shape,
-        )
+        Options: ``kind``, ``seed`` (0), ``name`` (``"arrays"``), ``feature_names``,
+        ``class_names``, ``input_shape``; loaders also pass ``source`` (where the arrays came
+        from; default their SHA-256) and ``where`` (the name in error messages).
+        """
+        return cls(**task_fields(X, y, X_test, y_test, **options))
 
     @property
     def metric(self) -> str:
@@ -112,6 +89,11 @@ class Task:
     @property
     def n_features(self) -> int:
         return int(self.X_train.shape[1])
+
+    @property
+    def is_image(self) -> bool:
+        """Whether the features are the pixels of an image (``input_shape`` has 2 or more axes)."""
+        return len(self.input_shape) >= 2
 
     @property
     def n_classes(self) -> int:

@@ -22,7 +22,7 @@ from sklearn import datasets
 from neurotwin.tasks.arrays import pixel_names
 from neurotwin.tasks.base import Task
 from neurotwin.tasks.registry import register
-from neurotwin.tasks.split import split_task
+from neurotwin.tasks.split import split_fields
 
 
 @dataclass(frozen=True)
@@ -125,16 +125,18 @@ def load_bundled(name: str, seed: int = 0) -> Task:
     else:
         y = np.asarray(bunch.target, dtype=np.float64)
         class_names = None
-    return split_task(
-        name,
-        spec.kind,
-        X,
-        y,
-        seed=seed,
-        feature_names=feature_names,
-        class_names=class_names,
-        input_shape=input_shape,
-        source=source,
+    return Task(
+        **split_fields(
+            name,
+            spec.kind,
+            X,
+            y,
+            seed=seed,
+            feature_names=feature_names,
+            class_names=class_names,
+            input_shape=input_shape,
+            source=source,
+        )
     )
 
 

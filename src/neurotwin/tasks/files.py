@@ -7,7 +7,7 @@ Every bad cell or array is reported with its row, column or array name.
 
 Each loader is a few named steps: CSV reads the table, selects the columns, parses the features
 and the target; NPZ reads the archive. Both then hand the arrays to
-:func:`~neurotwin.tasks.arrays.task_from_arrays`, the one path that infers the kind, encodes the
+:meth:`~neurotwin.tasks.base.Task.from_arrays`, the one path that infers the kind, encodes the
 classes and draws the split.
 """
 
@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from neurotwin.errors import ConfigError, DataError
-from neurotwin.tasks.arrays import task_from_arrays
 from neurotwin.tasks.base import Task
 
 #: The kinds a file's target can be read as (``--kind``).
@@ -107,7 +106,7 @@ def load_csv(
     t_col, feature_cols = select_columns(path, header, target)
     X = parse_features(path, header, rows, lines, feature_cols)
     y = parse_target(path, header[t_col], [row[t_col] for row in rows], lines)
-    return task_from_arrays(
+    return Task.from_arrays(
         X,
         y,
         kind=kind,
@@ -193,7 +192,7 @@ def load_npz(path: str | Path, seed: int = 0, *, kind: str | None = None) -> Tas
     path = Path(path).resolve()
     check_kind(kind)
     arrays = read_npz(path)
-    return task_from_arrays(
+    return Task.from_arrays(
         arrays["X"],
         arrays["y"],
         arrays.get("X_test"),

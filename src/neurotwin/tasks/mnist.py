@@ -101,11 +101,12 @@ def cache_dir(name: str) -> Path:
 def candidate_dirs(name: str, data_dir: str | Path | None = None) -> list[Path]:
     """Folders searched for the IDX files, in order (see the module docstring)."""
     if data_dir is not None:
-        return [Path(data_dir) / name, Path(data_dir)]
+        root = Path(data_dir).expanduser()
+        return [root / name, root]
     dirs = []
     env = os.environ.get("NEUROTWIN_DATA")
     if env:
-        dirs += [Path(env) / name, Path(env)]
+        dirs += [Path(env).expanduser() / name, Path(env).expanduser()]
     return [*dirs, cache_dir(name)]
 
 

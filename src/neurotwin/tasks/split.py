@@ -1,5 +1,6 @@
-"""Turning arrays into a :class:`Task`: the seed-drawn split and the class bookkeeping shared by
-every loader (bundled datasets, CSV and NPZ files)."""
+"""The seed-drawn split and the class bookkeeping shared by every loader (bundled datasets, CSV and
+NPZ files). These functions return the fields of a :class:`~neurotwin.tasks.base.Task`; the Task
+itself is built by its own class (``Task(**fields)``), so this module does not import it."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ from sklearn.model_selection import train_test_split
 
 from neurotwin import kinds
 from neurotwin.errors import DataError
-from neurotwin.tasks.base import Task
 
 #: Fraction of the samples drawn into the test part when a dataset has no test set of its own.
 TEST_FRACTION = 0.25
 
 
-def split_task(
+def split_fields(
     name: str,
     kind: str,
     X: np.ndarray,
@@ -28,8 +28,8 @@ def split_task(
     input_shape: tuple[int, ...],
     source: dict[str, Any],
     where: str | None = None,
-) -> Task:
-    """A :class:`Task` whose test part is drawn from ``seed``.
+) -> dict[str, Any]:
+    """The fields of a :class:`~neurotwin.tasks.base.Task` whose test part is drawn from ``seed``.
 
     The split is exactly ``train_test_split(X, y, test_size=0.25, random_state=seed,
     stratify=y if the kind stratifies else None)`` (see :mod:`neurotwin.kinds`). ``X`` is
@@ -46,19 +46,19 @@ def split_task(
             f"{where or name}: cannot draw a {TEST_FRACTION:.0%} test split from {len(y)} samples "
             f"({' '.join(str(exc).split())}); add more samples"
         ) from None
-    return Task(
-        name=name,
-        kind=kind,
-        X_train=X_train,
-        y_train=y_train,
-        X_test=X_test,
-        y_test=y_test,
-        feature_names=feature_names,
-        class_names=class_names,
-        input_shape=tuple(input_shape),
-        seed=int(seed),
-        source=source,
-    )
+    return {
+        "name": name,
+        "kind": kind,
+        "X_train": X_train,
+        "y_train": y_train,
+        "X_test": X_test,
+        "y_test": y_test,
+        "feature_names": feature_names,
+        "class_names": class_names,
+        "input_shape": tuple(input_shape),
+        "seed": int(seed),
+        "source": source,
+    }
 
 
 def check_class_counts(y: np.ndarray, class_names: list[str], where: str) -> None:
