@@ -131,9 +131,7 @@ class HebbianLearner(SupervisedLearner):
         """
         self._check_kind(task)
         X_fit, y_fit, X_val, y_val = task.validation_split(seed)
-        model = self._setup(
-            X_fit, y_fit, task.n_classes, task.kind, seed, image=len(task.input_shape) >= 2
-        )
+        model = self._setup(X_fit, y_fit, task.n_classes, task.kind, seed, image=task.is_image)
         with torch.no_grad():
             v_fit = model.encoder(self._as_tensor(X_fit))
         if self.variant is None:

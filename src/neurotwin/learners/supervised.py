@@ -138,9 +138,7 @@ class SupervisedLearner(Learner):
         self._check_kind(task)
         max_epochs = resolve_epochs(epochs, self.setting("epochs"))
         X_fit, y_fit, X_val, y_val = task.validation_split(seed)
-        self._setup(
-            X_fit, y_fit, max(task.n_classes, 1), task.kind, seed, image=len(task.input_shape) >= 2
-        )
+        self._setup(X_fit, y_fit, max(task.n_classes, 1), task.kind, seed, image=task.is_image)
         with torch.no_grad():
             x_fit = self._train_inputs(self._as_tensor(X_fit))
             x_val = self._train_inputs(self._as_tensor(X_val))
