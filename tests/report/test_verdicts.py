@@ -55,9 +55,16 @@ def test_undetected_difference_gives_direction_size_and_what_could_have_been_see
     assert text.startswith("hebbian is lower than mlp by 0.4 points of test accuracy")
     assert "(95 % CI -1.6 points to +0.8 points)" in text
     assert "not detected at n = 450 test samples × 3 seeds" in text
-    assert "p = 0.620 Holm-adjusted" in text
-    assert "minimum detectable difference 1.2 points" in text
+    assert "(p = 0.620; minimum detectable difference 1.2 points)" in text
     assert "better" not in text and "equal" not in text.lower()
+
+
+def test_with_several_pairs_the_deciding_p_is_holm_adjusted_and_the_raw_p_shown():
+    # the CI is not adjusted, so a CI that excludes 0 can sit beside "not detected": both p shown
+    v = {**_verdict(MLP, HEB, 0.006, detected=False, p_holm=0.126, ci=[0.001, 0.011]), "p": 0.042}
+    text = sentence(v, _doc(verdicts=[v, v, v, v]))
+    assert "not detected at n = 450 test samples × 3 seeds (p = 0.042, 0.126 after Holm's " in text
+    assert "correction over 4 pairs; minimum detectable difference" in text
 
 
 @pytest.mark.parametrize(
@@ -69,14 +76,14 @@ def test_detected_difference_names_the_better_model(a, b, mean, better):
     direction = "higher" if mean > 0 else "lower"
     size = f"{abs(mean) * 100:.1f} points"
     assert re.match(rf"{re.escape(b['model'])}.* is {direction} than .* by {size}", text)
-    assert "detected (p = 0.004 Holm-adjusted, n = 450 test samples × 3 seeds)" in text
+    assert "detected (p = 0.004, n = 450 test samples × 3 seeds)" in text
     assert text.endswith(f": {better} is better.")
     assert "not detected" not in text and "minimum detectable" not in text
 
 
 def test_tiny_p_is_written_as_below_a_thousandth():
     text = sentence(_verdict(MLP, RFL, -0.3, detected=True, p_holm=1e-7), _doc())
-    assert "p = <0.001 Holm-adjusted" in text
+    assert "p = <0.001" in text
 
 
 def test_one_seed_says_there_is_no_test_across_seeds():

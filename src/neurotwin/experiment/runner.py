@@ -153,12 +153,6 @@ def run_row(learner, task, *, seed: int, epochs: int | None, progress=None) -> d
     }
 
 
-def _task_info(task, seed: int) -> dict:
-    """The task block of results.json, with the sizes the statistics need."""
-    n_fit = len(task.validation_split(seed)[0])
-    return {**task.info(), "n_fit": n_fit, "fixed_split": bool(task.fixed_split)}
-
-
 def _plan(names: Sequence[str], first_task, explicit: bool) -> list[tuple[str, str | None]]:
     """Every (learner, variant) row of one seed, for the learners that handle the task's kind."""
     fitting = [n for n in names if first_task.kind in get_learner(n).supported_kinds]
@@ -283,8 +277,7 @@ def compare(
                 bar.end_row()
 
     ordered = [rows[(n, v, s)] for n, v in plan for s in seed_list]
-    info = _task_info(first_task, seed_list[0])
-    doc = merge(ordered, info, y_test, _manifest(command, dev, started), __version__)
+    doc = merge(ordered, first_task.info(), y_test, _manifest(command, dev, started), __version__)
     write_results(out_dir, doc)
     if report:
         write_report(doc, out_dir)

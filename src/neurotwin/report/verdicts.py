@@ -78,7 +78,11 @@ def sentence(verdict: Mapping[str, Any], doc: Mapping[str, Any]) -> str:
         if ci
         else ""
     )
-    p_text = f"p = {format_p(verdict['p_holm'])} Holm-adjusted"
+    n_pairs = len(doc.get("verdicts", [])) or 1
+    p_text = f"p = {format_p(verdict['p'])}"
+    if n_pairs > 1:
+        # the CI is unadjusted; the p that decides is adjusted for the other pairs tested
+        p_text += f", {format_p(verdict['p_holm'])} after Holm's correction over {n_pairs} pairs"
     if verdict["detected"]:
         better = b if higher else a
         tail = f"detected ({p_text}, {sample}): {better} is better"

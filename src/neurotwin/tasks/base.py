@@ -101,12 +101,16 @@ class Task:
         return len(self.class_names) if self.class_names is not None else 0
 
     def info(self) -> dict[str, Any]:
-        """The ``task`` block of ``results.json``."""
+        """The ``task`` block of ``results.json``, with the sizes its statistics need: ``n_fit``
+        (the training part less the validation slice; the same for every seed) and
+        ``fixed_split``."""
         return {
             "name": self.name,
             "kind": self.kind,
             "n_train": self.n_train,
             "n_test": self.n_test,
+            "n_fit": len(self.validation_split(self.seed)[0]),
+            "fixed_split": bool(self.fixed_split),
             "metric": self.metric,
             "n_features": self.n_features,
             "n_classes": self.n_classes,
