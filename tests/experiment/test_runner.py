@@ -130,6 +130,16 @@ def test_rerun_with_other_settings_prints_one_line_on_stderr(tmp_path, capsys):
     ]
 
 
+def test_rerun_says_it_resumes_and_how_many_rows_were_done(tmp_path, capsys):
+    out = tmp_path / "run"
+    common = ["compare", "--task", "iris", "--models", "mlp", "--quick", "--out", str(out)]
+    assert main([*common, "--seeds", "0"]) == 0
+    assert "resuming" not in capsys.readouterr().err
+    assert main([*common, "--seeds", "0,1"]) == 0
+    err = capsys.readouterr().err
+    assert f"neurotwin: resuming in {out}: 2 of 4 rows already done" in " ".join(err.split())
+
+
 def neurotwin(*args) -> list[str]:
     return [sys.executable, "-m", "neurotwin", *map(str, args)]
 
