@@ -22,35 +22,15 @@ class ToyLearner(neurotwin.learners.Learner):
 """
 
 
-def write_distribution(root, name, entry_points, files):
-    """An installed-looking distribution in ``root``: its modules and ``<name>-0.1.dist-info``."""
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    info = root / f"{name}-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(entry_points)
-
-
 @pytest.fixture
-def isolated_registry(monkeypatch):
+def isolated_registry(isolate):
     """The registry as it is now, restored afterwards; discovery forgotten so it reruns."""
-    registry.available()
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
-    monkeypatch.setattr(registry._discovery, "done", registry._discovery.done)
-    registry._forget_discovery()
-    added = set()
-    yield added
-    for module in added:
-        sys.modules.pop(module, None)
-        parent, _, child = module.rpartition(".")
-        if parent in sys.modules:
-            vars(sys.modules[parent]).pop(child, None)
+    return isolate(registry, "_REGISTRY")
 
 
-def test_entry_point_module_registers_its_learner(tmp_path, monkeypatch, isolated_registry):
+def test_entry_point_module_registers_its_learner(
+    tmp_path, monkeypatch, isolated_registry, write_distribution
+):
     write_distribution(
         tmp_path,
         "toypkg",
@@ -67,7 +47,9 @@ def test_entry_point_module_registers_its_learner(tmp_path, monkeypatch, isolate
     assert names.index("mlp") < names.index("toy_entry_point")
 
 
-def test_entry_point_to_a_class_registers_it(tmp_path, monkeypatch, isolated_registry):
+def test_entry_point_to_a_class_registers_it(
+    tmp_path, monkeypatch, isolated_registry, write_distribution
+):
     plain = """
     from neurotwin.learners import Learner
 
@@ -92,7 +74,9 @@ def test_toy_learner_is_gone_after_the_test():
     assert "toy_class_entry_point" not in neurotwin.learners.available()
 
 
-def test_broken_entry_point_warns_and_is_skipped(tmp_path, monkeypatch, isolated_registry):
+def test_broken_entry_point_warns_and_is_skipped(
+    tmp_path, monkeypatch, isolated_registry, write_distribution
+):
     write_distribution(
         tmp_path,
         "brokenpkg",

@@ -1,8 +1,5 @@
 """The task registry: register a loader by name, or ship it through an entry point."""
 
-import sys
-import textwrap
-
 import numpy as np
 import pytest
 
@@ -20,26 +17,9 @@ def toy_loader(seed, n=40):
 
 
 @pytest.fixture
-def isolated_registry(monkeypatch):
+def isolated_registry(isolate):
     """The task registry as it is now, restored afterwards; discovery forgotten so it reruns."""
-    tasks.available()
-    monkeypatch.setattr(registry, "_TASKS", dict(registry._TASKS))
-    monkeypatch.setattr(registry._discovery, "done", registry._discovery.done)
-    registry._forget_discovery()
-    added = set()
-    yield added
-    for module in added:
-        sys.modules.pop(module, None)
-
-
-def write_distribution(root, name, entry_points, files):
-    """An installed-looking distribution in ``root``: its modules and ``<name>-0.1.dist-info``."""
-    for rel, text in files.items():
-        (root / rel).write_text(textwrap.dedent(text))
-    info = root / f"{name}-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text(entry_points)
+    return isolate(registry, "_TASKS")
 
 
 def test_registered_loader_is_loadable_and_listed(isolated_registry):
@@ -82,7 +62,9 @@ def test_bundled_datasets_register_like_any_other():
     assert tasks.available()[0] == "digits"
 
 
-def test_entry_points_module_and_loader(tmp_path, monkeypatch, isolated_registry):
+def test_entry_points_module_and_loader(
+    tmp_path, monkeypatch, isolated_registry, write_distribution
+):
     module = """
     import numpy as np
     import neurotwin.tasks
@@ -111,7 +93,9 @@ def test_entry_points_module_and_loader(tmp_path, monkeypatch, isolated_registry
     assert tasks.load("toy_plugin_module", 1).name == "small"
 
 
-def test_broken_task_entry_point_warns_and_is_skipped(tmp_path, monkeypatch, isolated_registry):
+def test_broken_task_entry_point_warns_and_is_skipped(
+    tmp_path, monkeypatch, isolated_registry, write_distribution
+):
     write_distribution(
         tmp_path,
         "brokentasks",
