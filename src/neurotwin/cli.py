@@ -12,8 +12,15 @@ import os
 import shlex
 import sys
 
-from neurotwin import __version__
+from rich.console import Console
+from rich.table import Table
+
+from neurotwin import __version__, tasks
+from neurotwin.core.device import DEVICE_CHOICES
 from neurotwin.errors import ConfigError, DataError, NeurotwinError
+from neurotwin.experiment.runner import check_epochs, compare, default_out
+from neurotwin.learners.registry import available, get
+from neurotwin.report import print_summary
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,8 +31,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from neurotwin.core.device import DEVICE_CHOICES
-
     parser = _Parser(
         prog="neurotwin",
         description="Artificial and brain-like neural networks side by side on the same task.",
@@ -72,8 +77,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _compare(args) -> int:
-    from neurotwin.experiment.runner import check_epochs, compare, default_out
-
     epochs = check_epochs(args.epochs)
     out = args.out or str(default_out(args.task, quick=args.quick, epochs=epochs))
     doc = compare(
@@ -93,10 +96,6 @@ def _compare(args) -> int:
     if args.json:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return 0
-    from rich.console import Console
-
-    from neurotwin.report import print_summary
-
     console = Console()
     print_summary(doc, console)
     console.print(f"results: {os.path.join(out, 'results.json')}")
@@ -108,9 +107,6 @@ def _compare(args) -> int:
 def listing() -> dict:
     """Learners (name, description, paradigm, rule, variants, controls, defaults with what
     ``auto`` resolves to, quick) and tasks."""
-    from neurotwin import tasks
-    from neurotwin.learners.registry import available, get
-
     learners = []
     for name in available():
         cls = get(name)
@@ -151,9 +147,6 @@ def _list(args) -> int:
     if args.json:
         sys.stdout.write(json.dumps(info, indent=2) + "\n")
         return 0
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console()
     for item in info["learners"]:
         console.print(

@@ -123,6 +123,8 @@ class TaskKind:
     paired_test: PairedTest
     stratify: bool
     higher_is_better: bool = True
+    #: Whether the metric is a proportion, so differences are shown in percentage points.
+    proportion: bool = False
     figures: tuple[str, ...] = ALL_FIGURES
     probes: tuple[str, ...] = DEFAULT_PROBES
     #: The headline metric of a model that has learned nothing, for the lesion figure's dashed line:
@@ -185,6 +187,7 @@ def _classlike(name: str, description: str, **extra) -> TaskKind:
         scores=class_scores,
         paired_test=MCNEMAR,
         stratify=True,
+        proportion=True,
         floor=_chance,
         **extra,
     )

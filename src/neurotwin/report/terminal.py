@@ -150,8 +150,8 @@ def summary_headers(doc: Mapping[str, Any], compact: bool = False) -> dict[str, 
     """
     kind = kind_of(doc)
     test = kind.paired_test.label
-    unit = " (points)" if kind.metric == "accuracy" else ""
-    short_unit = " (pts)" if kind.metric == "accuracy" else ""
+    unit = " (points)" if kind.proportion else ""
+    short_unit = " (pts)" if kind.proportion else ""
     headers = {
         "model": "Model",
         "paradigm": "Paradigm",

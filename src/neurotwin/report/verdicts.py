@@ -18,18 +18,20 @@ from neurotwin.report.document import display_name, kind_of
 ALPHA = 0.05
 
 
-def _scale(kind: kinds.TaskKind) -> tuple[float, str]:
-    """Differences of accuracy are shown in percentage points, others in the metric's units."""
-    return (100.0, " points") if kind.metric == "accuracy" else (1.0, f" {kind.metric_label}")
+def difference_scale(kind: kinds.TaskKind) -> tuple[float, str, int]:
+    """``(factor, unit, decimals)`` of shown differences: percentage points for a proportion
+    (accuracy), the metric's own units otherwise."""
+    if kind.proportion:
+        return 100.0, " points", 1
+    return 1.0, f" {kind.metric_label}", 3
 
 
 def format_difference(value: float | None, kind: kinds.TaskKind, signed: bool = False) -> str:
     """A metric difference in display units (``0.4 points``, ``0.031 R²``)."""
     if value is None:
         return "—"
-    factor, unit = _scale(kind)
+    factor, unit, digits = difference_scale(kind)
     number = value * factor
-    digits = 1 if kind.metric == "accuracy" else 3
     return (f"{number:+.{digits}f}" if signed else f"{abs(number):.{digits}f}") + unit
 
 
@@ -46,8 +48,7 @@ def short_verdict(verdict: Mapping[str, Any] | None, doc: Mapping[str, Any]) -> 
     if verdict is None:
         return "—"
     kind = kind_of(doc)
-    factor, _ = _scale(kind)
-    digits = 1 if kind.metric == "accuracy" else 3
+    factor, _, digits = difference_scale(kind)
     text = f"{verdict['mean'] * factor:+.{digits}f}"
     if verdict.get("detected") is None:
         return f"{text} untested (1 seed)"
