@@ -12,20 +12,23 @@ import contextlib
 import json
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from neurotwin.errors import DataError
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically; create missing parent folders; return the path.
+@contextlib.contextmanager
+def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
+    """``with atomic_file(path) as f:`` write ``f`` (binary); ``path`` appears whole when the block
+    ends, or not at all when it raises.
 
-    On any exception (KeyboardInterrupt included) the temp file is removed and an existing target
-    is left untouched. The file gets the usual permissions (umask applies), unlike ``mkstemp``'s
-    0600.
+    Missing parent folders are created. On any exception (KeyboardInterrupt included) the temp
+    file is removed and an existing target is left untouched. The file gets the usual permissions
+    (umask applies), unlike ``mkstemp``'s 0600.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +36,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -42,7 +45,13 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
             tmp.unlink()
         raise
     _fsync_dir(path.parent)
-    return path
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_file`); return the path."""
+    with atomic_file(path) as f:
+        f.write(data)
+    return Path(path)
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from neurotwin.errors import DataError
+from neurotwin.io import atomic_file
 from neurotwin.tasks.arrays import pixel_names
 from neurotwin.tasks.base import Task
 from neurotwin.tasks.files import sha256_of
@@ -119,28 +119,21 @@ def find_file(folder: Path, stem: str) -> Path | None:
 
 
 def download_file(url: str, dest: Path, md5: str, timeout: float = DOWNLOAD_TIMEOUT_S) -> None:
-    """Download ``url`` to ``dest``, checking its MD5; written to a temporary file then renamed.
+    """Download ``url`` to ``dest`` atomically (:func:`neurotwin.io.atomic_file`), checking its MD5.
 
-    A checksum mismatch removes the download and raises :class:`DataError`; network failures raise
-    the ``urllib``/``OSError`` exception they come with.
+    A checksum mismatch discards the download and raises :class:`DataError`; network failures raise
+    the ``urllib``/``OSError`` exception they come with. Either way ``dest`` is not written.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        digest = hashlib.md5(usedforsecurity=False)
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            while chunk := response.read(1 << 20):
-                digest.update(chunk)
-                out.write(chunk)
+    digest = hashlib.md5(usedforsecurity=False)
+    with atomic_file(dest) as out, urllib.request.urlopen(url, timeout=timeout) as response:
+        while chunk := response.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
         if digest.hexdigest() != md5:
             raise DataError(
                 f"{url}: MD5 {digest.hexdigest()} does not match the published {md5}; the download "
                 f"was removed — try again later or put the IDX files in {dest.parent} yourself"
             )
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _download_missing(name: str, folder: Path, missing: list[str]) -> None:
