@@ -1,5 +1,3 @@
-import sys
+from neurotwin._entry import main
 
-from neurotwin.cli import main
-
-sys.exit(main())
+main()

@@ -18,7 +18,7 @@ from rich.table import Table
 from neurotwin import __version__, tasks
 from neurotwin.core.device import DEVICE_CHOICES
 from neurotwin.errors import ConfigError, DataError, NeurotwinError
-from neurotwin.experiment.runner import check_epochs, compare, default_out
+from neurotwin.experiment.runner import MAX_EPOCHS, MAX_SEED, check_epochs, compare, default_out
 from neurotwin.learners.registry import available, get
 from neurotwin.report import print_summary
 
@@ -54,12 +54,21 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument(
         "--models", default=None, help="comma-separated learners, or 'all' (default: mlp,hebbian)"
     )
-    cmp.add_argument("--seeds", default="0,1,2", help="comma-separated run seeds (default: 0,1,2)")
-    cmp.add_argument("--epochs", type=str, default=None, help="override every learner's epochs")
+    cmp.add_argument(
+        "--seeds",
+        default="0,1,2",
+        help=f"comma-separated run seeds, each 0 to {MAX_SEED} (default: 0,1,2)",
+    )
+    cmp.add_argument(
+        "--epochs", default=None, help=f"override every learner's epochs (1 to {MAX_EPOCHS})"
+    )
     cmp.add_argument(
         "--quick", action="store_true", help="smoke-test presets: fewer epochs, same code"
     )
-    cmp.add_argument("--out", help="run folder (default: runs/<task>[-quick]); rerun to resume")
+    cmp.add_argument(
+        "--out",
+        help="run folder (default: runs/<task>[-quick]); rerun to resume; one run at a time",
+    )
     cmp.add_argument(
         "--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (default: auto)"
     )
@@ -73,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
 
     lst = sub.add_parser("list", help="list learners (with their defaults) and tasks")
     lst.add_argument("--json", action="store_true", help="print the listing as JSON")
+    parser.set_defaults(command_names=list(sub.choices))
     return parser
 
 
@@ -191,8 +201,11 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args)
         if args.command == "list":
             return _list(args)
-        parser.print_help()
-        return 2
+        parser.print_usage()  # stdout: what to type; stderr: the one-line error
+        raise ConfigError(
+            f"no command given; choose one of: {', '.join(args.command_names)} "
+            "(see 'neurotwin --help')"
+        )
     except (ConfigError, DataError) as exc:
         print(f"neurotwin: error: {exc}", file=sys.stderr)
         return 2

@@ -21,3 +21,8 @@ class DataError(NeurotwinError, ValueError):
 
 class NumericalError(NeurotwinError, RuntimeError):
     """A computation diverged (NaN or infinite values) during training or evaluation."""
+
+
+class ModelFileError(DataError):
+    """A model folder that is missing, corrupt or from an unknown version; the message names the
+    file and what is wrong."""

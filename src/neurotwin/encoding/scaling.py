@@ -3,6 +3,10 @@
 The fit helpers take numpy arrays ``(n, n_features)`` and return the statistics; the transforms are
 pure functions of an array (numpy or torch, ``(..., n_features)``) and those statistics; the
 :class:`Encoder` module holds fitted statistics as buffers, so they are saved with a model.
+
+A feature with no spread to speak of is constant and gets a scale of 1 (it is only shifted), as
+scikit-learn's scalers do (``_handle_zeros_in_scale``): its spread is rounding noise, or a number
+too small for the float32 buffers and models to divide by (see :func:`no_spread`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,12 @@ import torch
 from neurotwin.errors import ConfigError, DataError
 
 ENCODER_KINDS = ("standard", "unit")
+#: A spread below this many times a feature's magnitude is float64 rounding noise (10 eps, the
+#: factor scikit-learn's ``_handle_zeros_in_scale`` uses).
+NOISE_FACTOR = 10 * np.finfo(np.float64).eps
+#: The smallest spread taken as one: float32's smallest normal number (1.2e-38). The buffers and
+#: the models are float32, where a smaller scale is 0 or has lost its precision (a subnormal).
+MIN_SCALE = float(np.finfo(np.float32).tiny)
 
 
 def _as_2d(X: Any) -> np.ndarray:
@@ -34,12 +44,19 @@ def _like(value: Any, X: Any) -> Any:
     return np.asarray(value, dtype=np.float64)
 
 
+def no_spread(spread: np.ndarray, magnitude: np.ndarray) -> np.ndarray:
+    """True where a feature whose values are about ``magnitude`` and spread by ``spread`` (a std
+    or a range) is constant: ``spread < max(10 eps |magnitude|, MIN_SCALE)`` (see
+    :data:`NOISE_FACTOR`, :data:`MIN_SCALE`)."""
+    return spread < np.maximum(NOISE_FACTOR * np.abs(magnitude), MIN_SCALE)
+
+
 def fit_standard(X: Any) -> dict[str, np.ndarray]:
-    """Per-feature ``mean`` and ``scale`` (population std, ddof=0; 0 replaced by 1) of ``X``
-    ``(n, n_features)``; both ``(n_features,)`` float64."""
+    """Per-feature ``mean`` and ``scale`` (population std, ddof=0; 1 for a constant feature, see
+    :func:`no_spread`) of ``X`` ``(n, n_features)``; both ``(n_features,)`` float64."""
     X = _as_2d(X)
-    scale = X.std(axis=0)
-    return {"mean": X.mean(axis=0), "scale": np.where(scale > 0, scale, 1.0)}
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    return {"mean": mean, "scale": np.where(no_spread(scale, mean), 1.0, scale)}
 
 
 def standard(X: Any, mean: Any, scale: Any) -> Any:
@@ -48,11 +65,16 @@ def standard(X: Any, mean: Any, scale: Any) -> Any:
 
 
 def fit_unit(X: Any) -> dict[str, np.ndarray]:
-    """Per-feature ``low = min`` and ``high = max`` of ``X`` ``(n, n_features)``; where
-    ``high == low`` the range is taken as 1 (``high = low + 1``)."""
+    """Per-feature ``low = min`` and ``high = max`` of ``X`` ``(n, n_features)``; for a constant
+    feature (``high - low`` no spread, see :func:`no_spread`) the range is taken as 1
+    (``high = low + 1``; beyond 2**53, where ``low + 1 == low``, the next float above ``low``)."""
     X = _as_2d(X)
     low, high = X.min(axis=0), X.max(axis=0)
-    return {"low": low, "high": np.where(high > low, high, low + 1.0)}
+    constant = no_spread(high - low, np.maximum(np.abs(low), np.abs(high)))
+    return {
+        "low": low,
+        "high": np.where(constant, low + np.maximum(1.0, np.spacing(np.abs(low))), high),
+    }
 
 
 def unit(X: Any, low: Any, high: Any) -> Any:

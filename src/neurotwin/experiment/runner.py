@@ -5,6 +5,8 @@ fitted, evaluated and probed; its row is written atomically to ``OUT/rows/`` wit
 produced it. Rerunning with the same ``out`` skips rows whose file exists with the same spec, so a
 run stopped by Ctrl-C or kill -9 finishes where it stopped. At the end the rows are merged into
 ``OUT/results.json`` (validated against the shipped schema) and ``OUT/report.html`` is written.
+The run holds ``OUT/.lock`` (:mod:`neurotwin.experiment.lock`) from before its first row to its
+last file, so two runs never write into one folder at once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import datetime as _dt
 import json
 import os
 import platform
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +26,7 @@ import torch
 from neurotwin import __version__, probes, tasks
 from neurotwin.core.device import resolve_device
 from neurotwin.errors import ConfigError, DataError
+from neurotwin.experiment.lock import one_line, run_lock
 from neurotwin.experiment.progress import RunProgress
 from neurotwin.experiment.store import ROWS_DIR, merge, read_row, row_filename, write_results
 from neurotwin.io import atomic_write_bytes, atomic_write_json
@@ -33,6 +37,8 @@ from neurotwin.report import write_report
 
 DEFAULT_MODELS = ("mlp", "hebbian")
 DEFAULT_SEEDS = (0, 1, 2)
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are 32-bit
+MAX_EPOCHS = 100_000
 
 
 def parse_models(models: str | Sequence[str] | None) -> list[str]:
@@ -53,17 +59,21 @@ def parse_models(models: str | Sequence[str] | None) -> list[str]:
 
 
 def parse_seeds(seeds: str | Sequence[int] | None) -> list[int]:
-    """``"0,1,2"`` or a list of non-negative integers, without repeats."""
+    """``"0,1,2"`` or a list of integers from 0 to :data:`MAX_SEED`, without repeats."""
     if seeds is None:
         return list(DEFAULT_SEEDS)
     items = seeds.split(",") if isinstance(seeds, str) else list(seeds)
     out = []
     for item in items:
         text = str(item).strip()
-        if not text.isdigit():
+        if not _ascii_digits(text):
             raise ConfigError(
-                f"bad seed {text!r} in --seeds; give non-negative integers separated by commas, "
-                "e.g. 0,1,2"
+                f"bad seed {_shown(text)} in --seeds; give non-negative integers separated by "
+                "commas, e.g. 0,1,2"
+            )
+        if len(text.lstrip("0")) > len(str(MAX_SEED)) or int(text) > MAX_SEED:
+            raise ConfigError(
+                f"seed {_shown(text)} in --seeds is too large; seeds go from 0 to {MAX_SEED}"
             )
         out.append(int(text))
     if not out or len(set(out)) != len(out):
@@ -72,16 +82,45 @@ def parse_seeds(seeds: str | Sequence[int] | None) -> list[int]:
 
 
 def check_epochs(epochs) -> int | None:
-    """``None`` (each learner's default) or a positive integer."""
-    return None if epochs is None else resolve_epochs(epochs, 0)
+    """``None`` (each learner's default) or an integer from 1 to :data:`MAX_EPOCHS` (given as a
+    number or as its ASCII decimal text)."""
+    if epochs is None:
+        return None
+    bad = ConfigError(
+        f"--epochs must be a whole number from 1 to {MAX_EPOCHS}, got {_shown(epochs)}"
+    )
+    if isinstance(epochs, str):
+        text = epochs.strip()
+        if not _ascii_digits(text) or len(text.lstrip("0")) > len(str(MAX_EPOCHS)):
+            raise bad
+        epochs = int(text)
+    try:
+        value = resolve_epochs(epochs, 0)
+    except (ConfigError, OverflowError):  # float(10**400) overflows
+        raise bad from None
+    if value > MAX_EPOCHS:
+        raise bad
+    return value
+
+
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() also accepts '²', '①' and '٣' (and int() reads '٣' as 3)
+    return text.isascii() and text.isdigit()
+
+
+def _shown(value) -> str:
+    """``repr(value)``, shortened to keep an error message on one short line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def prepare_out(out: str | os.PathLike) -> Path:
-    """Create the run folder, or fail clearly if it is a file or cannot be written."""
+    """Create the run folder, or fail clearly if it is a file or cannot be written (read-only,
+    a name too long for the file system, a file in its path)."""
     out = Path(out).expanduser()
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out} is an existing file; give a folder path")
     try:
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"--out {out} is an existing file; give a folder path")
         (out / ROWS_DIR).mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{os.getpid()}"
         probe.write_bytes(b"")
@@ -196,15 +235,38 @@ def _stored_row(path: Path, spec: dict) -> dict | None:
 
 
 def _save_row(out_dir: Path, path: Path, row: dict, learner, task) -> None:
-    """Write the row's figures and model, then the row itself (last: it marks the row done)."""
+    """Save the model and write the row (the row file marks it done), then draw the learner's
+    figures and write the row again with them. A figure that fails is a warning in the row
+    (``row["warnings"]``) and one line on stderr, never a failed run."""
     label = path.stem
     row["figures"] = {}
-    for fig_name, png in learner.figures(task).items():
-        rel = f"figures/{label}-{fig_name}.png"
-        atomic_write_bytes(out_dir / rel, png)
-        row["figures"][fig_name] = rel
     learner.save(out_dir / "models" / label)
     atomic_write_json(path, row)
+    warnings = []
+    try:
+        figures = dict(learner.figures(task))
+    except Exception as exc:  # a figure is never worth the row
+        warnings.append(f"figures: {_error_line(exc)}")
+        figures = {}
+    for fig_name, png in figures.items():
+        rel = f"figures/{label}-{fig_name}.png"
+        try:
+            atomic_write_bytes(out_dir / rel, png)
+        except Exception as exc:
+            warnings.append(f"figure {fig_name}: {_error_line(exc)}")
+            continue
+        row["figures"][fig_name] = rel
+    if warnings:
+        row["warnings"] = warnings
+        for warning in warnings:
+            print(f"neurotwin: warning: {label}: {warning}", file=sys.stderr)
+    if figures or warnings:
+        atomic_write_json(path, row)
+
+
+def _error_line(exc: BaseException) -> str:
+    """``Type: message``, on one short line."""
+    return one_line(f"{type(exc).__name__}: {exc}")
 
 
 def compare(
@@ -228,7 +290,8 @@ def compare(
     Writes ``out/rows/*.json`` (one per row, resumable), ``out/results.json``, the learners'
     figures and saved models, and ``out/report.html``. See ``neurotwin compare --help``.
     ``command`` is what the manifest records (the CLI passes its command line; by default the
-    Python call itself).
+    Python call itself) and what ``out/.lock`` shows while the run holds the folder; a folder that
+    another live run holds raises :class:`ConfigError` before anything is computed.
     """
     explicit = models is not None
     names = parse_models(models)
@@ -247,7 +310,22 @@ def compare(
     out_dir = prepare_out(
         default_out(str(task), quick=quick, epochs=epochs) if out is None else out
     )
+    with run_lock(out_dir, command):
+        rows, y_test = _run_rows(
+            out_dir, plan, seed_list, first_task, load, epochs, quick, dev, show_progress
+        )
+        ordered = [rows[(n, v, s)] for n, v in plan for s in seed_list]
+        manifest = _manifest(command, dev, started)
+        doc = merge(ordered, first_task.info(), y_test, manifest, __version__)
+        write_results(out_dir, doc)
+        if report:
+            write_report(doc, out_dir)
+    return doc
 
+
+def _run_rows(out_dir: Path, plan, seed_list, first_task, load, epochs, quick, dev, show_progress):
+    """Compute (or read back, when resuming) every row of the plan for every seed; returns the
+    rows by (model, variant, seed) and each seed's test targets."""
     rows: dict[tuple[str, str | None, int], dict] = {}
     y_test: dict[int, np.ndarray] = {}
     total = len(plan) * len(seed_list)
@@ -275,13 +353,7 @@ def compare(
                     _save_row(out_dir, path, row, learner, the_task)
                 rows[(name, variant, seed)] = row
                 bar.end_row()
-
-    ordered = [rows[(n, v, s)] for n, v in plan for s in seed_list]
-    doc = merge(ordered, first_task.info(), y_test, _manifest(command, dev, started), __version__)
-    write_results(out_dir, doc)
-    if report:
-        write_report(doc, out_dir)
-    return doc
+    return rows, y_test
 
 
 def load_results(out: str | os.PathLike) -> dict:

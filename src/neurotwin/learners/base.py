@@ -9,21 +9,18 @@ edit the masks of :meth:`Learner.synapses`, and call :meth:`Learner.predict`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save
 from torch import nn
 
-from neurotwin import kinds
+from neurotwin import kinds, model_files
 from neurotwin.core.device import resolve_device
 from neurotwin.core.history import History, Progress
 from neurotwin.core.synapses import Synapses
-from neurotwin.errors import ConfigError, DataError
-from neurotwin.io import atomic_write_bytes, atomic_write_json
+from neurotwin.errors import ConfigError, DataError, ModelFileError
 from neurotwin.learners import registry
 
 __all__ = ["History", "Learner", "Progress", "n_classes_of", "resolve_epochs"]
@@ -206,6 +203,8 @@ class Learner:
 
     # -- persistence ------------------------------------------------------------------------------
     def _meta(self) -> dict[str, Any]:
+        """What config.json records about this learner (:func:`~neurotwin.model_files.
+        write_model_folder` adds the format version, checksum and tensor map)."""
         return {
             "learner": self.name,
             "variant": self.variant,
@@ -216,33 +215,105 @@ class Learner:
         }
 
     def save(self, path: str | Path) -> Path:
-        """Write ``path/model.safetensors`` (weights and buffers) and ``path/config.json``."""
+        """Write ``path/model.safetensors`` (weights and buffers), then ``path/config.json`` (see
+        :mod:`neurotwin.model_files`)."""
         model = self._check_fitted()
-        path = Path(path)
-        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-        atomic_write_bytes(path / "model.safetensors", save(state))
-        atomic_write_json(path / "config.json", self._meta())
-        return path
+        return model_files.write_model_folder(path, self._meta(), model.state_dict())
 
     @classmethod
-    def load(cls, path: str | Path, *, device: str = "cpu") -> Learner:
-        """Load a learner written by :meth:`save` (the class is looked up in the registry)."""
-        path = Path(path)
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        device: str = "cpu",
+        max_bytes: int = model_files.MAX_WEIGHTS_BYTES,
+    ) -> Learner:
+        """Load a learner written by :meth:`save` (the class is looked up in the registry).
+
+        The folder is checked by :func:`~neurotwin.model_files.read_model_folder`; then the
+        config: the learner must be registered and take the task kind and the config, and the
+        model that config describes — built first on the meta device, which allocates nothing —
+        must have exactly the stored tensors. Any failure is a
+        :class:`~neurotwin.errors.ModelFileError` naming the file.
+        """
+        device = resolve_device(device)  # a bad device is the caller's error, not the folder's
+        meta, state = model_files.read_model_folder(path, max_bytes=max_bytes)
+        config_path = Path(path) / model_files.CONFIG_FILE
+        name = meta["learner"]
         try:
-            meta = json.loads((path / "config.json").read_text())
-            state = load_file(str(path / "model.safetensors"))
-        except (OSError, ValueError) as exc:
-            raise DataError(f"{path}: not a saved neurotwin model ({exc})") from None
-        klass = registry.get(meta["learner"]) if cls is Learner else cls
+            klass = registry.get(name) if cls is Learner else cls
+        except ConfigError as exc:
+            raise ModelFileError(f"{config_path}: {exc}") from None
+        if klass.name != name:
+            raise ModelFileError(f"{config_path}: holds a {name} model, not {klass.name}")
+        kind = meta["task_kind"]
+        if kind not in klass.supported_kinds:
+            raise ModelFileError(
+                f"{config_path}: task_kind {kind!r}, but {name} handles only "
+                f"{' and '.join(klass.supported_kinds)} tasks"
+            )
         config = {k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
-        learner = klass(variant=meta["variant"], device=device, **config)
-        learner.task_kind = meta["task_kind"]
+        try:
+            learner = klass(variant=meta["variant"], device=device, **config)
+        except ConfigError as exc:  # an unknown option or variant: the message names it
+            raise ModelFileError(f"{config_path}: {exc}") from None
+        except Exception as exc:  # a value of the wrong type or range (TypeError, ValueError…)
+            raise ModelFileError(f"{config_path}: {name} cannot take its config: {exc}") from exc
+        learner.task_kind = kind
         learner.n_features, learner.n_outputs = meta["n_features"], meta["n_outputs"]
-        learner.model = learner._build(meta["n_features"], meta["n_outputs"], meta["task_kind"], 0)
-        learner.model.load_state_dict(state)
-        learner.model.to(learner.device)
+        learner.model = learner._load_model(meta["tensors"], state, config_path)
         learner._after_load()
         return learner
+
+    def _load_model(
+        self, tensors: dict[str, Any], state: dict[str, torch.Tensor], config_path: Path
+    ) -> nn.Module:
+        """The model of this learner's config holding ``state``; its shapes are compared with
+        ``tensors`` (config.json's map) before any memory is allocated for it."""
+        expected = self._meta_state_dict(config_path)
+        if expected is not None:
+            self._check_tensors(expected, tensors, config_path)
+        try:
+            model = self._build(self.n_features, self.n_outputs, self.task_kind, 0)
+        except Exception as exc:
+            raise ModelFileError(
+                f"{config_path}: the {self.name} model it describes cannot be built: {exc}"
+            ) from exc
+        if expected is None:
+            self._check_tensors(model.state_dict(), tensors, config_path)
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise ModelFileError(f"{config_path}: the weights do not fit the model: {exc}") from exc
+        return model.to(self.device)
+
+    def _meta_state_dict(self, config_path: Path) -> dict[str, torch.Tensor] | None:
+        """The state dict of the model :meth:`_build` makes, built on the meta device (names,
+        dtypes and shapes; no memory); None if this learner's ``_build`` cannot run there."""
+        device = self.device
+        self.device = torch.device("meta")
+        try:
+            with torch.device("meta"):
+                model = self._build(self.n_features, self.n_outputs, self.task_kind, 0)
+            return dict(model.state_dict())
+        except (ConfigError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            raise ModelFileError(
+                f"{config_path}: the {self.name} model it describes cannot be built: {exc}"
+            ) from exc
+        except Exception:  # e.g. an explicit .cpu() in _build: check after the real build
+            return None
+        finally:
+            self.device = device
+
+    def _check_tensors(
+        self, model_state: dict[str, torch.Tensor], tensors: dict[str, Any], config_path: Path
+    ) -> None:
+        problem = model_files.describe_mismatch(model_state, tensors)
+        if problem:
+            raise ModelFileError(
+                f"{config_path}: the {self.name} model its config describes does not match "
+                f"{model_files.WEIGHTS_FILE}: {problem}"
+            )
 
 
 def n_classes_of(classes) -> int:

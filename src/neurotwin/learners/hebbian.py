@@ -178,10 +178,9 @@ class HebbianLearner(SupervisedLearner):
         }
 
     def figures(self, task) -> dict[str, bytes]:
-        """The first layer's receptive fields, drawn in the input's shape (a 1 × n_features
-        strip per unit when the input is not an image)."""
+        """The first layer's receptive fields: drawn in the input's shape when it is an
+        ``(H, W)`` image, else each unit's weights wrapped into a near-square grid."""
         w = self.model.hidden.effective_weight().detach().cpu().numpy()
         shape = tuple(task.input_shape)
-        if len(shape) != 2 or shape[0] * shape[1] != w.shape[1]:
-            shape = (1, w.shape[1])
-        return {"receptive_fields": receptive_fields_png(w, shape)}
+        image = len(shape) == 2 and shape[0] * shape[1] == w.shape[1]
+        return {"receptive_fields": receptive_fields_png(w, shape if image else None)}

@@ -1,9 +1,11 @@
 """Arrays to a :class:`Task`: the one validation path of the user's data.
 
 :meth:`Task.from_arrays` (API users, the scikit-learn wrappers) and the ``.npz`` loader both end
-here: shapes, finite values, the kind (given or inferred), the class encoding and class counts,
-and the split — drawn from the seed, or fixed when test arrays are given. Every error is a
-one-line :class:`DataError` (bad data) or :class:`ConfigError` (bad option) naming the array.
+here: shapes, finite values of a size the models can compute with, the kind (given or inferred),
+the class encoding and class counts (at least two classes to learn from), and the split — drawn
+from the seed, or fixed when test arrays are given. Every error is a one-line :class:`DataError`
+(bad data) or :class:`ConfigError` (bad option) naming the array and the index; numpy's own
+warnings are silenced, the bad value being named in that message instead.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from neurotwin.tasks.split import check_class_counts, split_fields
 
 #: An integer-valued target with at most this many distinct values is taken as class labels.
 MAX_INFERRED_CLASSES = 20
+#: The largest magnitude of a feature or a regression target. The learners compute in float32
+#: (largest number 3.4e38) and standardising subtracts two values, so each must stay below half of
+#: that; float64 statistics of such values (means, sums of squares) cannot overflow either.
+MAX_ABS_VALUE = 1e38
 
 
 def infer_kind(y: np.ndarray) -> str:
@@ -56,9 +62,13 @@ def encode_target(
     return y_index, class_names
 
 
-def check_features(X: Any, key: str, where: str) -> tuple[np.ndarray, tuple[int, ...]]:
+def check_features(
+    X: Any, key: str, where: str, feature_names: Sequence[str] | None = None
+) -> tuple[np.ndarray, tuple[int, ...]]:
     """``(X (n, n_features) float64, input_shape)`` from ``(n, features)`` or ``(n, H, W)``
-    numbers, all finite, at least one sample and one feature; ``key`` names the array in errors."""
+    numbers, all finite and at most :data:`MAX_ABS_VALUE` in magnitude, at least one sample and
+    one feature; ``key`` names the array in errors, ``feature_names`` (default ``x0``, ``x1``, …)
+    the columns of a ``(n, features)`` array."""
     X = _as_array(X, key, where)
     if X.ndim not in (2, 3):
         raise DataError(
@@ -71,13 +81,38 @@ def check_features(X: Any, key: str, where: str) -> tuple[np.ndarray, tuple[int,
     if X[0].size == 0:
         raise DataError(f"{where}: array {key!r} has no features (shape {X.shape})")
     X = X.astype(np.float64)
-    bad = np.argwhere(~np.isfinite(X))
-    if len(bad):
-        raise DataError(
-            f"{where}: array {key!r} holds a non-finite value (NaN or inf) at index "
-            f"{tuple(int(i) for i in bad[0])}; remove or fill in those samples"
-        )
+    index = _first_out_of_range(X)
+    if index is not None:
+        value = float(X[index])
+        if not np.isfinite(value):
+            raise DataError(
+                f"{where}: array {key!r} holds a non-finite value (NaN or inf) at index "
+                f"{index}; remove or fill in those samples"
+            )
+        if X.ndim == 2:
+            names = feature_names if feature_names is not None else []
+            column = names[index[1]] if len(names) == X.shape[1] else f"x{index[1]}"
+            place, remedy = f"row {index[0]}, column {str(column)!r}", "that column"
+        else:
+            place, remedy = f"index {index}", "the array"
+        raise DataError(f"{where}: array {key!r} holds {value:g} at {place}, {_TOO_LARGE} {remedy}")
     return X.reshape(len(X), -1), tuple(X.shape[1:])
+
+
+_TOO_LARGE = (
+    f"too large to standardise (the models compute in float32; |value| must be at most "
+    f"{MAX_ABS_VALUE:g}) — rescale"
+)
+
+
+def _first_out_of_range(a: np.ndarray) -> tuple[int, ...] | None:
+    """The index of the first value of float ``a`` that is NaN, infinite or larger in magnitude
+    than :data:`MAX_ABS_VALUE`, or None. Allocates only boolean masks (no copy of ``a``, no
+    index per value)."""
+    within = (a >= -MAX_ABS_VALUE) & (a <= MAX_ABS_VALUE)  # False for NaN
+    if within.all():
+        return None
+    return tuple(int(i) for i in np.unravel_index(int(np.argmin(within)), a.shape))
 
 
 def check_targets(y: Any, key: str, where: str, n: int, x_key: str) -> np.ndarray:
@@ -94,7 +129,7 @@ def check_targets(y: Any, key: str, where: str, n: int, x_key: str) -> np.ndarra
             f"they must match"
         )
     if y.dtype.kind in "fc" and not np.all(np.isfinite(y)):
-        bad = int(np.flatnonzero(~np.isfinite(y))[0])
+        bad = int(np.argmin(np.isfinite(y)))
         raise DataError(f"{where}: array {key!r} holds a non-finite value at index {bad}")
     if y.dtype.kind not in "iufbUS":
         raise DataError(f"{where}: array {key!r} has dtype {y.dtype}; use numbers or strings")
@@ -127,12 +162,43 @@ def task_fields(
     ``source`` describes where the arrays came from (default: their SHA-256); the kind, and the
     split when fixed, are added to it. ``where`` names the data in errors (default ``name``).
     """
-    where = where or name
+    with np.errstate(all="ignore"):  # a bad value is named in a DataError, not a numpy warning
+        return _task_fields(
+            X,
+            y,
+            X_test,
+            y_test,
+            kind=kind,
+            seed=seed,
+            name=name,
+            feature_names=feature_names,
+            class_names=class_names,
+            input_shape=input_shape,
+            source=source,
+            where=where or name,
+        )
+
+
+def _task_fields(
+    X: Any,
+    y: Any,
+    X_test: Any,
+    y_test: Any,
+    *,
+    kind: str | None,
+    seed: int,
+    name: str,
+    feature_names: Sequence[str] | None,
+    class_names: Sequence[str] | None,
+    input_shape: Sequence[int] | None,
+    source: dict[str, Any] | None,
+    where: str,
+) -> dict[str, Any]:
     fixed = _check_test_pair(X_test, y_test, where)
-    X, shape = check_features(X, "X", where)
+    X, shape = check_features(X, "X", where, feature_names)
     y = check_targets(y, "y", where, len(X), "X")
     if fixed:
-        X_test, y_test = _check_test_part(X_test, y_test, shape, y, where)
+        X_test, y_test = _check_test_part(X_test, y_test, shape, y, where, feature_names)
     shape = _input_shape(input_shape, shape, X.shape[1], where)
     feature_names = _feature_names(feature_names, X.shape[1], where)
 
@@ -143,6 +209,10 @@ def task_fields(
         y_all, names = encode_target(y_all, kind, where, seeded_split=not fixed)
     else:
         y_all, names = _given_classes(y_all, class_names, kind, where, seeded_split=not fixed)
+    if names is None:
+        _check_target_values(y_all, len(y), where)
+    else:
+        _check_two_classes(y_all[: len(y)], names, where, fixed=fixed)
     if source is None:
         source = {"name": name, "arrays_sha256": _digest(X, y, X_test, y_test)}
     source = {**source, "kind": kind}
@@ -193,10 +263,15 @@ def _check_test_pair(X_test: Any, y_test: Any, where: str) -> bool:
 
 
 def _check_test_part(
-    X_test: Any, y_test: Any, shape: tuple[int, ...], y: np.ndarray, where: str
+    X_test: Any,
+    y_test: Any,
+    shape: tuple[int, ...],
+    y: np.ndarray,
+    where: str,
+    feature_names: Sequence[str] | None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``X_test``, ``y_test`` checked as ``X``, ``y`` are, and against them."""
-    X_test, test_shape = check_features(X_test, "X_test", where)
+    X_test, test_shape = check_features(X_test, "X_test", where, feature_names)
     if test_shape != shape:
         raise DataError(
             f"{where}: array 'X_test' has samples of shape {test_shape} but 'X' has {shape}"
@@ -205,6 +280,29 @@ def _check_test_part(
     if (y.dtype.kind in "US") != (y_test.dtype.kind in "US"):
         raise DataError(f"{where}: arrays 'y' and 'y_test' must both hold numbers or both strings")
     return X_test, y_test
+
+
+def _check_target_values(y: np.ndarray, n_train: int, where: str) -> None:
+    """Raise :class:`DataError` naming the first value target (``y`` then ``y_test``, joined in
+    ``y``; ``n_train`` of ``y``) larger in magnitude than :data:`MAX_ABS_VALUE`."""
+    index = _first_out_of_range(y)
+    if index is not None:
+        key, i = ("y", index[0]) if index[0] < n_train else ("y_test", index[0] - n_train)
+        raise DataError(
+            f"{where}: array {key!r} holds {float(y[index]):g} at index {i}, {_TOO_LARGE} the "
+            f"target"
+        )
+
+
+def _check_two_classes(y_train: np.ndarray, names: list[str], where: str, *, fixed: bool) -> None:
+    """Raise :class:`DataError` when the class indices a model learns from hold one class."""
+    present = np.unique(y_train)
+    if len(present) < 2:
+        part = "the training part ('y', the split being fixed)" if fixed else "the target"
+        raise DataError(
+            f"{where}: {part} has one class ({names[int(present[0])]!r}); a classifier needs at "
+            f"least 2 — add samples of another class"
+        )
 
 
 def _input_shape(
