@@ -224,3 +224,12 @@ def test_partial_fit_accepts_classes_as_a_numpy_integer(name, iris):
     learner = get(name)()
     learner.partial_fit(iris.X_train, iris.y_train, classes=np.int64(3))
     assert learner.n_outputs == 3
+
+
+@pytest.mark.parametrize("text", ["²", "①", "٣", "1.5", "-3", ""])
+def test_epochs_take_ascii_digits_only(text):
+    from neurotwin.learners.base import resolve_epochs
+
+    with pytest.raises(ConfigError, match="positive integer"):
+        resolve_epochs(text, 1)
+    assert resolve_epochs(" 12 ", 1) == 12

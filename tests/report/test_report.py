@@ -473,3 +473,12 @@ def test_print_summary_prints_the_verdicts_under_the_table():
         assert text.index(line) > table_end
     assert text.endswith(" ".join(SUMMARY_NOTE.split()))
     assert "-0.4 not detected" in text and "-7.5 detected" in text
+
+
+def test_a_row_warning_is_shown_beside_the_learner_figures(run_dir):
+    doc = make_doc()
+    row = next(r for r in doc["results"] if r["seed"] == 0)
+    row["warnings"] = ["figures: RuntimeError: cannot draw"]
+    validate_results(doc)
+    html = write_report(doc, run_dir).read_text(encoding="utf-8")
+    assert "figures: RuntimeError: cannot draw" in html

@@ -331,7 +331,9 @@ def resolve_epochs(epochs: int | None, default: int) -> int:
     """``epochs`` if given (a positive integer, or its decimal text), else the learner's default."""
     if epochs is None:
         return int(default)
-    value = int(epochs) if isinstance(epochs, str) and epochs.strip().isdigit() else epochs
+    text = epochs.strip() if isinstance(epochs, str) else None
+    # ASCII only: str.isdigit() also takes '²' and '①', which int() refuses
+    value = int(text) if text is not None and text.isascii() and text.isdigit() else epochs
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float, np.integer))

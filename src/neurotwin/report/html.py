@@ -313,6 +313,8 @@ def _learner_figures(doc: Mapping[str, Any], out_dir: Path) -> str:
     html = []
     for name, group in rows_by_model(doc).items():
         row = next((r for r in group if r.get("seed") == 0), group[0])
+        for warning in row.get("warnings") or []:
+            html.append(_note(f"{name} (seed {row.get('seed', 0)}): {warning}"))
         for key, rel in (row.get("figures") or {}).items():
             title = key.replace("_", " ")
             path = (root / rel).resolve()
