@@ -357,3 +357,12 @@ def test_one_present_class_of_given_names_is_refused():
         Task.from_arrays(X, y, X[:4], y_test, class_names=["cat", "dog"])
     with pytest.raises(DataError, match=r"class 'dog' \(0\) has fewer than 2 samples"):
         Task.from_arrays(X, y, class_names=["cat", "dog"])
+
+
+def test_column_names_with_line_breaks_stay_on_one_line(tmp_path):
+    path = tmp_path / "names.csv"
+    path.write_text("a,b\x0cc,d\n1,2,3\n", newline="")
+    with pytest.raises(DataError, match=r"the columns are: a, 'b\\x0cc', d$") as info:
+        tasks.load(path, target="y")
+    one_line_naming(info.value, path)
+    assert len(str(info.value).splitlines()) == 1

@@ -10,6 +10,7 @@ warnings are silenced, the bad value being named in that message instead.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 from typing import Any
@@ -136,12 +137,24 @@ def check_targets(y: Any, key: str, where: str, n: int, x_key: str) -> np.ndarra
     return y.astype(str) if y.dtype.kind == "S" else y
 
 
+def _quiet_numpy(fn):
+    """Run ``fn`` with numpy's floating-point warnings off: a bad value is named in a DataError."""
+
+    @functools.wraps(fn)
+    def quiet(*args, **kwargs):
+        with np.errstate(all="ignore"):
+            return fn(*args, **kwargs)
+
+    return quiet
+
+
 def pixel_names(shape: tuple[int, ...]) -> list[str]:
     """``pixel_<row>_<col>`` for each pixel of a ``(rows, cols)`` image, in row-major order."""
     rows, cols = shape
     return [f"pixel_{r}_{c}" for r in range(rows) for c in range(cols)]
 
 
+@_quiet_numpy
 def task_fields(
     X: Any,
     y: Any,
@@ -162,38 +175,7 @@ def task_fields(
     ``source`` describes where the arrays came from (default: their SHA-256); the kind, and the
     split when fixed, are added to it. ``where`` names the data in errors (default ``name``).
     """
-    with np.errstate(all="ignore"):  # a bad value is named in a DataError, not a numpy warning
-        return _task_fields(
-            X,
-            y,
-            X_test,
-            y_test,
-            kind=kind,
-            seed=seed,
-            name=name,
-            feature_names=feature_names,
-            class_names=class_names,
-            input_shape=input_shape,
-            source=source,
-            where=where or name,
-        )
-
-
-def _task_fields(
-    X: Any,
-    y: Any,
-    X_test: Any,
-    y_test: Any,
-    *,
-    kind: str | None,
-    seed: int,
-    name: str,
-    feature_names: Sequence[str] | None,
-    class_names: Sequence[str] | None,
-    input_shape: Sequence[int] | None,
-    source: dict[str, Any] | None,
-    where: str,
-) -> dict[str, Any]:
+    where = where or name
     fixed = _check_test_pair(X_test, y_test, where)
     X, shape = check_features(X, "X", where, feature_names)
     y = check_targets(y, "y", where, len(X), "X")

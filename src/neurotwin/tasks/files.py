@@ -178,9 +178,15 @@ def read_csv(
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{path}: not a readable UTF-8 CSV file ({exc})") from None
     if not column:
-        raise DataError(f"{path}: no data rows after the header ({', '.join(header)})")
+        raise DataError(f"{path}: no data rows after the header ({columns(header)})")
     X = np.frombuffer(values, dtype=np.float64).reshape(len(column), len(feature_cols))
     return header, t_col, feature_cols, X, column, lines
+
+
+def columns(header: list[str]) -> str:
+    """The column names, comma-separated; a name with control characters (a line break) quoted
+    with escapes, so a message stays one line."""
+    return ", ".join(name if name.isprintable() else repr(name) for name in header)
 
 
 def check_header(path: Path, header: list[str] | None) -> list[str]:
@@ -188,11 +194,13 @@ def check_header(path: Path, header: list[str] | None) -> list[str]:
     if header is None or not any(h.strip() for h in header):
         raise DataError(f"{path}: the file is empty; it needs a header row and data rows")
     header = [h.strip() for h in header]
+    seen: set[str] = set()
     for i, name in enumerate(header):
         if not name:
             raise DataError(f"{path}: column {i + 1} has no name in the header row")
-        if header.index(name) != i:
+        if name in seen:
             raise DataError(f"{path}: column name {name!r} appears twice in the header row")
+        seen.add(name)
     return header
 
 
@@ -201,10 +209,10 @@ def select_columns(path: Path, header: list[str], target: str | None) -> tuple[i
     if target is None:
         raise ConfigError(
             f"{path}: name the target column with --target COLUMN (target=...); columns: "
-            f"{', '.join(header)}"
+            f"{columns(header)}"
         )
     if target not in header:
-        raise DataError(f"{path}: no column {target!r}; the columns are: {', '.join(header)}")
+        raise DataError(f"{path}: no column {target!r}; the columns are: {columns(header)}")
     t_col = header.index(target)
     feature_cols = [j for j in range(len(header)) if j != t_col]
     if not feature_cols:
