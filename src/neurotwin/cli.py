@@ -18,7 +18,8 @@ from rich.table import Table
 from neurotwin import __version__, tasks
 from neurotwin.core.device import DEVICE_CHOICES
 from neurotwin.errors import ConfigError, DataError, NeurotwinError
-from neurotwin.experiment.runner import MAX_EPOCHS, MAX_SEED, check_epochs, compare, default_out
+from neurotwin.experiment.runner import MAX_SEED, check_epochs, compare, default_out
+from neurotwin.learners.base import MAX_EPOCHS
 from neurotwin.learners.registry import available, get
 from neurotwin.report import print_summary
 

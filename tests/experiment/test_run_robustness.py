@@ -18,6 +18,7 @@ from neurotwin.cli import main
 from neurotwin.errors import ConfigError
 from neurotwin.experiment import runner
 from neurotwin.experiment.store import read_row, validate_results
+from neurotwin.learners.base import MAX_EPOCHS
 from neurotwin.learners.hebbian import HebbianLearner
 from neurotwin.tasks.base import Task
 
@@ -182,7 +183,7 @@ def test_epochs_out_of_range_exit_2_at_once_stating_the_maximum(
 
 
 def test_epochs_up_to_the_maximum_are_accepted_and_no_more():
-    assert runner.check_epochs("100000") == runner.MAX_EPOCHS == 100_000
+    assert runner.check_epochs("100000") == MAX_EPOCHS == 100_000
     assert runner.check_epochs(" 007 ") == 7
     assert runner.check_epochs(3) == 3
     assert runner.check_epochs(None) is None

@@ -230,6 +230,6 @@ def test_partial_fit_accepts_classes_as_a_numpy_integer(name, iris):
 def test_epochs_take_ascii_digits_only(text):
     from neurotwin.learners.base import resolve_epochs
 
-    with pytest.raises(ConfigError, match="positive integer"):
+    with pytest.raises(ConfigError, match="whole number from 1 to 100000"):
         resolve_epochs(text, 1)
     assert resolve_epochs(" 12 ", 1) == 12

@@ -38,7 +38,6 @@ from neurotwin.report import write_report
 DEFAULT_MODELS = ("mlp", "hebbian")
 DEFAULT_SEEDS = (0, 1, 2)
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are 32-bit
-MAX_EPOCHS = 100_000
 
 
 def parse_models(models: str | Sequence[str] | None) -> list[str]:
@@ -82,25 +81,9 @@ def parse_seeds(seeds: str | Sequence[int] | None) -> list[int]:
 
 
 def check_epochs(epochs) -> int | None:
-    """``None`` (each learner's default) or an integer from 1 to :data:`MAX_EPOCHS` (given as a
-    number or as its ASCII decimal text)."""
-    if epochs is None:
-        return None
-    bad = ConfigError(
-        f"--epochs must be a whole number from 1 to {MAX_EPOCHS}, got {_shown(epochs)}"
-    )
-    if isinstance(epochs, str):
-        text = epochs.strip()
-        if not _ascii_digits(text) or len(text.lstrip("0")) > len(str(MAX_EPOCHS)):
-            raise bad
-        epochs = int(text)
-    try:
-        value = resolve_epochs(epochs, 0)
-    except (ConfigError, OverflowError):  # float(10**400) overflows
-        raise bad from None
-    if value > MAX_EPOCHS:
-        raise bad
-    return value
+    """``None`` (each learner's default) or a whole number from 1 to :data:`MAX_EPOCHS`
+    (:func:`~neurotwin.learners.base.resolve_epochs`)."""
+    return None if epochs is None else resolve_epochs(epochs, 0)
 
 
 def _ascii_digits(text: str) -> bool:

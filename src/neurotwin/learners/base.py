@@ -327,18 +327,31 @@ def n_classes_of(classes) -> int:
     return n
 
 
+#: Most epochs any learner trains for (``--epochs``, and an ``epochs`` option).
+MAX_EPOCHS = 100_000
+
+
 def resolve_epochs(epochs: int | None, default: int) -> int:
-    """``epochs`` if given (a positive integer, or its decimal text), else the learner's default."""
+    """``epochs`` if given, else the learner's ``default``: a whole number from 1 to
+    :data:`MAX_EPOCHS`, given as a number or as its ASCII decimal text."""
     if epochs is None:
         return int(default)
-    text = epochs.strip() if isinstance(epochs, str) else None
-    # ASCII only: str.isdigit() also takes '²' and '①', which int() refuses
-    value = int(text) if text is not None and text.isascii() and text.isdigit() else epochs
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.integer))
-        or not float(value).is_integer()
-        or value < 1
-    ):
-        raise ConfigError(f"--epochs must be a positive integer, got {epochs!r}")
+    shown = repr(epochs) if len(repr(epochs)) <= 40 else repr(epochs)[:37] + "..."
+    bad = ConfigError(f"--epochs must be a whole number from 1 to {MAX_EPOCHS}, got {shown}")
+    value = epochs
+    if isinstance(epochs, str):
+        text = epochs.strip()
+        # ASCII only: str.isdigit() also takes '²', '①' and '٣' (and int() reads '٣' as 3);
+        # the length test keeps int() off texts too long to convert
+        if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > len(str(MAX_EPOCHS)):
+            raise bad
+        value = int(text)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer)):
+        raise bad
+    try:
+        whole = float(value).is_integer()
+    except OverflowError:  # float(10**400)
+        raise bad from None
+    if not whole or not 1 <= value <= MAX_EPOCHS:
+        raise bad
     return int(value)
