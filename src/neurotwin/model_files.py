@@ -158,12 +158,10 @@ def read_model_folder(
     root = _model_folder(folder)
     config = read_config(folder, root=root)
     weights_path = folder / WEIGHTS_FILE
-    with _open_inside(weights_path, root) as (f, size):
-        if size > max_bytes:
-            raise ModelFileError(
-                f"{weights_path}: {size} bytes, more than the {max_bytes} allowed "
-                "(pass a larger max_bytes to load it)"
-            )
+    with _open_inside(weights_path, root, max_bytes, "(pass a larger max_bytes to load it)") as (
+        f,
+        size,
+    ):
         head, header = _read_header(f, size, weights_path)
         entries = _check_entries(header, size - len(head), weights_path)
         _check_against_config(entries, config["tensors"], weights_path)
@@ -189,12 +187,7 @@ def read_config(path: str | os.PathLike, *, root: Path | None = None) -> dict[st
     folder = Path(path)
     root = _model_folder(folder) if root is None else root
     config_path = folder / CONFIG_FILE
-    with _open_inside(config_path, root) as (f, size):
-        if size > MAX_CONFIG_BYTES:
-            raise ModelFileError(
-                f"{config_path}: {size} bytes, more than the {MAX_CONFIG_BYTES} a model config "
-                "may have"
-            )
+    with _open_inside(config_path, root, MAX_CONFIG_BYTES, "for a model config") as (f, _):
         raw = f.read(MAX_CONFIG_BYTES + 1)
     if len(raw) > MAX_CONFIG_BYTES:
         raise ModelFileError(f"{config_path}: grew past {MAX_CONFIG_BYTES} bytes while read")
@@ -269,9 +262,12 @@ def _model_folder(folder: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _open_inside(path: Path, root: Path) -> Iterator[tuple[BinaryIO, int]]:
-    """``with _open_inside(path, root) as (f, size):`` ``path`` opened for binary reading, checked
-    to be a regular file inside ``root`` (a symbolic link that leads elsewhere is refused)."""
+def _open_inside(
+    path: Path, root: Path, max_bytes: int, limit_note: str
+) -> Iterator[tuple[BinaryIO, int]]:
+    """``with _open_inside(path, root, max_bytes, note) as (f, size):`` ``path`` opened for binary
+    reading, checked to be a regular file inside ``root`` (a symbolic link that leads elsewhere is
+    refused) of at most ``max_bytes`` bytes (``note`` ends the message of a larger one)."""
     try:
         mode = os.lstat(path).st_mode
         target = path.resolve(strict=True) if stat.S_ISLNK(mode) else path
@@ -291,10 +287,15 @@ def _open_inside(path: Path, root: Path) -> Iterator[tuple[BinaryIO, int]]:
         fd = os.open(target, flags | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise ModelFileError(f"{path}: cannot be opened: {exc.strerror}") from None
-    info = os.fstat(fd)
+    info = os.fstat(fd)  # before fdopen, which refuses a folder's descriptor
+    problem = None
     if not stat.S_ISREG(info.st_mode):
+        problem = "is not a regular file"
+    elif info.st_size > max_bytes:
+        problem = f"{info.st_size} bytes, more than the {max_bytes} allowed {limit_note}"
+    if problem is not None:
         os.close(fd)
-        raise ModelFileError(f"{path}: is not a regular file")
+        raise ModelFileError(f"{path}: {problem}")
     with os.fdopen(fd, "rb") as f:
         yield f, info.st_size
 
