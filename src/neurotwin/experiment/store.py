@@ -166,7 +166,7 @@ def merge(
     ratio = _ratio(task_info)
     pairs = _pairs(groups)
     comparisons = _paired_tests(pairs, groups, y_test, kind)
-    verdicts = _verdicts(pairs, groups, kind, ratio, task_info)
+    verdicts = _verdicts(pairs, groups, kind, task_info)
     doc = {
         "schema_version": SCHEMA_VERSION,
         "neurotwin_version": version,
@@ -304,7 +304,7 @@ def _predictions(row: Mapping, y: np.ndarray) -> np.ndarray:
     return pred
 
 
-def _verdicts(pairs, groups, kind: kinds.TaskKind, ratio: float, task_info) -> list[dict]:
+def _verdicts(pairs, groups, kind: kinds.TaskKind, task_info) -> list[dict]:
     """The corrected t-test of each pair over the seeds both have (b − a), Holm over pairs."""
     key = f"test_{kind.metric}"
     verdicts = []
@@ -315,9 +315,9 @@ def _verdicts(pairs, groups, kind: kinds.TaskKind, ratio: float, task_info) -> l
         diffs = [groups[b][s]["metrics"][key] - groups[a][s]["metrics"][key] for s in seeds]
         test = corrected_resampled_ttest(
             diffs,
-            n_test=0 if ratio == 0 else task_info["n_test"],
+            n_test=task_info["n_test"],
             n_fit=task_info.get("n_fit"),
-            fixed_split=ratio == 0,
+            fixed_split=bool(task_info.get("fixed_split")),
         )
         verdicts.append(
             {
