@@ -26,3 +26,14 @@ class NumericalError(NeurotwinError, RuntimeError):
 class ModelFileError(DataError):
     """A model folder that is missing, corrupt or from an unknown version; the message names the
     file and what is wrong."""
+
+
+def one_line(value, limit: int = 200) -> str:
+    """``value`` as text on one line (whitespace runs collapsed), at most ``limit`` characters."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shown(value) -> str:
+    """``repr(value)`` short enough to quote a bad value in a one-line error message."""
+    return one_line(repr(value), 40)

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from neurotwin.errors import ConfigError
+from neurotwin.errors import ConfigError, one_line
 
 LOCK_FILE = ".lock"
 # Held for the milliseconds of a takeover, so that of two runs that both found the same stale
@@ -221,9 +221,3 @@ def _describe(holder: dict) -> str:
     if holder.get("command"):
         text += f": {one_line(holder['command'])}"
     return text
-
-
-def one_line(value, limit: int = 200) -> str:
-    """``value`` as text on one line (whitespace runs collapsed), at most ``limit`` characters."""
-    text = " ".join(str(value).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."

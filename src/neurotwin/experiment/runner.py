@@ -25,8 +25,8 @@ import torch
 
 from neurotwin import __version__, probes, tasks
 from neurotwin.core.device import resolve_device
-from neurotwin.errors import ConfigError, DataError
-from neurotwin.experiment.lock import one_line, run_lock
+from neurotwin.errors import ConfigError, DataError, one_line, shown
+from neurotwin.experiment.lock import run_lock
 from neurotwin.experiment.progress import RunProgress
 from neurotwin.experiment.store import ROWS_DIR, merge, read_row, row_filename, write_results
 from neurotwin.io import atomic_write_bytes, atomic_write_json
@@ -67,12 +67,12 @@ def parse_seeds(seeds: str | Sequence[int] | None) -> list[int]:
         text = str(item).strip()
         if not _ascii_digits(text):
             raise ConfigError(
-                f"bad seed {_shown(text)} in --seeds; give non-negative integers separated by "
+                f"bad seed {shown(text)} in --seeds; give non-negative integers separated by "
                 "commas, e.g. 0,1,2"
             )
         if len(text.lstrip("0")) > len(str(MAX_SEED)) or int(text) > MAX_SEED:
             raise ConfigError(
-                f"seed {_shown(text)} in --seeds is too large; seeds go from 0 to {MAX_SEED}"
+                f"seed {shown(text)} in --seeds is too large; seeds go from 0 to {MAX_SEED}"
             )
         out.append(int(text))
     if not out or len(set(out)) != len(out):
@@ -89,12 +89,6 @@ def check_epochs(epochs) -> int | None:
 def _ascii_digits(text: str) -> bool:
     # str.isdigit() also accepts '²', '①' and '٣' (and int() reads '٣' as 3)
     return text.isascii() and text.isdigit()
-
-
-def _shown(value) -> str:
-    """``repr(value)``, shortened to keep an error message on one short line."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def prepare_out(out: str | os.PathLike) -> Path:

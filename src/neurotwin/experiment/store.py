@@ -26,7 +26,7 @@ from jsonschema.exceptions import best_match
 from numpy.typing import ArrayLike
 
 from neurotwin import kinds
-from neurotwin.errors import ConfigError, DataError
+from neurotwin.errors import ConfigError, DataError, one_line
 from neurotwin.io import atomic_write_json, plain
 from neurotwin.stats import ALPHA, corrected_resampled_ttest, holm, mean_ci95, median_range
 
@@ -109,9 +109,7 @@ def _check(validator: Draft202012Validator, instance: Any, what: str) -> None:
     error = best_match(validator.iter_errors(instance))
     if error is None:
         return
-    message = " ".join(_describe(error).split())
-    if len(message) > _MAX_MESSAGE:
-        message = message[: _MAX_MESSAGE - 3] + "..."
+    message = one_line(_describe(error), _MAX_MESSAGE)
     raise DataError(f"{what} is invalid at {error.json_path}: {message}")
 
 

@@ -20,7 +20,7 @@ from neurotwin import kinds, model_files
 from neurotwin.core.device import resolve_device
 from neurotwin.core.history import History, Progress
 from neurotwin.core.synapses import Synapses
-from neurotwin.errors import ConfigError, DataError, ModelFileError
+from neurotwin.errors import ConfigError, DataError, ModelFileError, shown
 from neurotwin.learners import registry
 
 __all__ = ["History", "Learner", "Progress", "n_classes_of", "resolve_epochs"]
@@ -336,8 +336,9 @@ def resolve_epochs(epochs: int | None, default: int) -> int:
     :data:`MAX_EPOCHS`, given as a number or as its ASCII decimal text."""
     if epochs is None:
         return int(default)
-    shown = repr(epochs) if len(repr(epochs)) <= 40 else repr(epochs)[:37] + "..."
-    bad = ConfigError(f"--epochs must be a whole number from 1 to {MAX_EPOCHS}, got {shown}")
+    bad = ConfigError(
+        f"--epochs must be a whole number from 1 to {MAX_EPOCHS}, got {shown(epochs)}"
+    )
     value = epochs
     if isinstance(epochs, str):
         text = epochs.strip()
