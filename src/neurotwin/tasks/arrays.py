@@ -96,11 +96,12 @@ def check_features(
             place, remedy = f"row {index[0]}, column {str(column)!r}", "that column"
         else:
             place, remedy = f"index {index}", "the array"
-        raise DataError(f"{where}: array {key!r} holds {value:g} at {place}, {_TOO_LARGE} {remedy}")
+        raise DataError(f"{where}: array {key!r} holds {value:g} at {place}, {TOO_LARGE} {remedy}")
     return X.reshape(len(X), -1), tuple(X.shape[1:])
 
 
-_TOO_LARGE = (
+#: Why a value above :data:`MAX_ABS_VALUE` is refused, and the remedy (a place follows "rescale").
+TOO_LARGE = (
     f"too large to standardise (the models compute in float32; |value| must be at most "
     f"{MAX_ABS_VALUE:g}) — rescale"
 )
@@ -271,8 +272,7 @@ def _check_target_values(y: np.ndarray, n_train: int, where: str) -> None:
     if index is not None:
         key, i = ("y", index[0]) if index[0] < n_train else ("y_test", index[0] - n_train)
         raise DataError(
-            f"{where}: array {key!r} holds {float(y[index]):g} at index {i}, {_TOO_LARGE} the "
-            f"target"
+            f"{where}: array {key!r} holds {float(y[index]):g} at index {i}, {TOO_LARGE} the target"
         )
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from neurotwin.errors import ConfigError, DataError
-from neurotwin.tasks.arrays import MAX_ABS_VALUE
+from neurotwin.tasks.arrays import MAX_ABS_VALUE, TOO_LARGE
 from neurotwin.tasks.base import Task
 
 #: The kinds a file's target can be read as (``--kind``).
@@ -252,8 +252,7 @@ def parse_row(
         if abs(value) > MAX_ABS_VALUE:
             raise DataError(
                 f"{path}: row {i} (line {line}), column {header[j]!r} is "
-                f"{row[j].strip()}, too large to standardise (the models compute in float32; "
-                f"|value| must be at most {MAX_ABS_VALUE:g}) — rescale that column"
+                f"{row[j].strip()}, {TOO_LARGE} that column"
             )
         values.append(value)
 
