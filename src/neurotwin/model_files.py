@@ -3,12 +3,14 @@
 A model folder (``Learner.save``) holds two files::
 
     MODEL_DIR/model.safetensors   weights and buffers (safetensors: tensors only, no code)
-    MODEL_DIR/config.json         what the weights are: format, learner, config, sizes, checksum
+    MODEL_DIR/config.json         what the weights are: format, learner, config, sizes, checksums
 
-``config.json`` (format version 1, JSON Schema ``model_config.schema.json`` shipped in the
+``config.json`` (format version 2, JSON Schema ``model_config.schema.json`` shipped in the
 package) records the learner, its variant and config, the task kind, ``n_features``/``n_outputs``,
-``weights_sha256`` (SHA-256 of the bytes of model.safetensors) and ``tensors`` (name → safetensors
-dtype and shape). :func:`write_model_folder` removes an old config.json, writes the weights, then the
+``weights_sha256`` (SHA-256 of the bytes of model.safetensors), ``tensors`` (name → safetensors
+dtype and shape) and ``config_sha256``: the SHA-256 of the document itself without that key, in
+canonical form (:func:`config_digest`), so a changed value in the config (a flipped digit in a
+hyper-parameter) is caught as surely as a changed weight. :func:`write_model_folder` removes an old config.json, writes the weights, then the
 config, each atomically: a folder whose config.json exists is complete.
 
 :func:`read_model_folder` trusts nothing, and checks in this order, each failure one
@@ -17,9 +19,10 @@ config, each atomically: a folder whose config.json exists is complete.
 1. the folder is a folder; config.json and model.safetensors are regular files in it (a symbolic
    link that leads out of the folder is refused);
 2. config.json: at most :data:`MAX_CONFIG_BYTES`, UTF-8, JSON nested at most :data:`MAX_JSON_DEPTH`
-   deep, without NaN/Infinity or repeated keys; its format version (none: written by neurotwin
-   0.1.0, refused — those folders carry no checksum, re-run the comparison to rewrite them; a newer
-   one: upgrade); then the schema, and the task kind against :mod:`neurotwin.kinds`;
+   deep, without NaN/Infinity or repeated keys; its format version (none or 1: written by an
+   earlier neurotwin, refused — those folders lack a checksum, re-run the comparison to rewrite
+   them; a newer one: upgrade); then the schema, ``config_sha256``, and the task kind against
+   :mod:`neurotwin.kinds`;
 3. model.safetensors, before reading past its header: its size (at most ``max_bytes``), the 8-byte
    little-endian header length (within the file and at most :data:`MAX_HEADER_BYTES`), the header
    JSON, each tensor's dtype, shape and ``data_offsets`` (the tensors tile the data section
@@ -57,7 +60,7 @@ from neurotwin import kinds
 from neurotwin.errors import ConfigError, ModelFileError
 from neurotwin.io import atomic_write_bytes, atomic_write_json, plain
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 SCHEMA_FILE = "model_config.schema.json"
@@ -134,6 +137,7 @@ def write_model_folder(
         },
         what=str(config_path),
     )
+    doc["config_sha256"] = config_digest(doc)
     problem = _schema_problem(doc)
     if problem:
         raise ModelFileError(f"{config_path}: cannot be written: {problem}")
@@ -200,12 +204,27 @@ def read_config(path: str | os.PathLike, *, root: Path | None = None) -> dict[st
     problem = _schema_problem(doc)
     if problem:
         raise ModelFileError(f"{config_path}: {problem}")
+    if config_digest(doc) != doc["config_sha256"]:
+        raise ModelFileError(
+            f"{config_path}: its content does not match its config_sha256: the file is corrupt or "
+            "was edited after saving; re-run the comparison to rewrite it"
+        )
     try:
         kinds.get(doc["task_kind"])
     except ConfigError as exc:
         raise ModelFileError(f"{config_path}: {exc}") from None
     doc["n_features"], doc["n_outputs"] = int(doc["n_features"]), int(doc["n_outputs"])
     return doc
+
+
+def config_digest(doc: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of ``doc`` without its ``config_sha256`` key, as canonical JSON: keys sorted,
+    no spaces, ASCII only. Whitespace and key order may change; no value can."""
+    rest = {k: v for k, v in doc.items() if k != "config_sha256"}
+    text = json.dumps(
+        rest, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    )
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
 def parse_json(raw: bytes, path: Path) -> Any:
@@ -301,14 +320,15 @@ def _open_inside(
 
 
 def _check_format_version(doc: dict, path: Path) -> None:
-    if "format_version" not in doc:
+    version = doc.get("format_version")
+    if version is None or version == 1:
         if "learner" in doc:
+            lacks = "the weights" if version is None else "its own content"
             raise ModelFileError(
-                f"{path}: written before format version 1 (neurotwin 0.1.0), without a checksum "
-                "of the weights; re-run the comparison to rewrite it"
+                f"{path}: written by an earlier neurotwin (format {version or 0}), without a "
+                f"checksum of {lacks}; re-run the comparison to rewrite it"
             )
         return  # not a model config at all: the schema says what is missing
-    version = doc["format_version"]
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         writer = doc.get("neurotwin_version")
         by = f"neurotwin {_short(writer, 40)}, " if isinstance(writer, str) else ""

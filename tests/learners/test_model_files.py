@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -60,7 +61,11 @@ def _config(folder: Path) -> dict:
     return json.loads((folder / CONFIG_FILE).read_text())
 
 
-def _write_config(folder: Path, doc) -> None:
+def _write_config(folder: Path, doc, *, sign: bool = True) -> None:
+    """Write ``doc`` as config.json; ``sign``: with a matching config_sha256, as a forger (or a
+    consistent edit) would, so that the checks after the config's own checksum are reached."""
+    if sign and isinstance(doc, dict) and "config_sha256" in doc:
+        doc = {**doc, "config_sha256": model_files.config_digest(doc)}
     (folder / CONFIG_FILE).write_text(json.dumps(doc))
 
 
@@ -110,6 +115,28 @@ def test_config_records_format_checksum_and_tensors(saved):
     assert doc["weights_sha256"] == hashlib.sha256((path / WEIGHTS_FILE).read_bytes()).hexdigest()
     assert doc["tensors"] == model_files.tensor_map(learner.model.state_dict())
     assert doc["tensors"]["layers.0.mask"] == {"dtype": "BOOL", "shape": [64, 4]}
+    rest = {k: v for k, v in doc.items() if k != "config_sha256"}
+    canonical = json.dumps(rest, sort_keys=True, separators=(",", ":")).encode()
+    assert doc["config_sha256"] == hashlib.sha256(canonical).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "old", "new"),
+    [("hebbian", "readout_power", "3", "7"), ("mlp", "dropout", "0.3", "0.8")],
+)
+def test_a_changed_config_value_fails_the_config_checksum(saved, tmp_path, name, key, old, new):
+    folder = Path(shutil.copytree(saved[name][1], tmp_path / "model"))
+    text = (folder / CONFIG_FILE).read_text()
+    edited = re.sub(rf'("{key}": ){re.escape(old)}\b', rf"\g<1>{new}", text, count=1)
+    assert edited != text
+    (folder / CONFIG_FILE).write_text(edited)
+    _refused(folder, "config_sha256", "corrupt")
+
+
+def test_whitespace_and_key_order_do_not_change_the_config_checksum(folder):
+    doc = _config(folder)
+    (folder / CONFIG_FILE).write_text(json.dumps(dict(reversed(doc.items())), indent=7))
+    Learner.load(folder)
 
 
 def test_saving_again_replaces_both_files(saved, folder, iris):
@@ -418,14 +445,23 @@ def test_a_folder_from_before_format_1_is_refused_with_its_version(folder):
         k: doc[k] for k in ("learner", "variant", "config", "task_kind", "n_features", "n_outputs")
     }
     _write_config(folder, legacy)
-    _refused(folder, "before format version 1", "neurotwin 0.1.0", "re-run")
+    _refused(folder, "earlier neurotwin (format 0)", "checksum of the weights", "re-run")
+
+
+def test_a_folder_of_format_1_is_refused_for_its_missing_config_checksum(folder):
+    doc = _config(folder)
+    del doc["config_sha256"]
+    doc["format_version"] = 1
+    _write_config(folder, doc)
+    _refused(folder, "earlier neurotwin (format 1)", "checksum of its own content", "re-run")
 
 
 def test_a_folder_from_a_newer_format_asks_for_an_upgrade(folder):
     doc = _config(folder)
-    doc.update(format_version=2, neurotwin_version="9.0.0")
+    doc.update(format_version=model_files.FORMAT_VERSION + 1, neurotwin_version="9.0.0")
     _write_config(folder, doc)
-    _refused(folder, "newer neurotwin", "format 2", "9.0.0", "upgrade")
+    newer = f"format {model_files.FORMAT_VERSION + 1}"
+    _refused(folder, "newer neurotwin", newer, "9.0.0", "upgrade")
 
 
 def test_loading_as_another_learner_class_is_refused(folder):
