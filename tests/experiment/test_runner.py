@@ -2,6 +2,7 @@
 
 import copy
 import json
+import random
 import signal
 import subprocess
 import sys
@@ -189,3 +190,80 @@ def test_kill_9_leaves_whole_rows_and_the_rerun_matches_an_uninterrupted_run(tmp
         ra["metrics"].pop("train_seconds")
         rb["metrics"].pop("train_seconds")
         assert ra == rb, row_a.name
+
+
+def test_a_row_stopped_while_drawing_gets_its_figures_from_the_saved_model(tmp_path, counted_rows):
+    out = tmp_path / "run"
+    args = ["compare", "--task", "digits", "--models", "hebbian", "--quick", "--seeds", "0"]
+    assert main([*args, "--out", str(out), "--no-report", "--json"]) == 0
+    row_path = out / "rows" / "hebbian-s0.json"
+    finished = read_row(row_path)
+    assert finished["figures"] and "figures_pending" not in finished
+    drawn = {name: (out / rel).read_bytes() for name, rel in finished["figures"].items()}
+    # the state a kill between writing the row and drawing its figures leaves behind
+    row = dict(finished, figures={}, figures_pending=True)
+    row_path.write_text(json.dumps(row))
+    for rel in finished["figures"].values():
+        (out / rel).unlink()
+    computed = len(counted_rows)
+
+    assert main([*args, "--out", str(out), "--no-report", "--json"]) == 0
+    assert len(counted_rows) == computed  # nothing trained again
+    again = read_row(row_path)
+    assert again == finished
+    assert {name: (out / rel).read_bytes() for name, rel in again["figures"].items()} == drawn
+
+
+def test_a_row_whose_model_is_lost_keeps_its_numbers_and_warns_about_its_figures(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["compare", "--task", "digits", "--models", "hebbian", "--quick", "--seeds", "0"]
+    assert main([*args, "--out", str(out), "--no-report", "--json"]) == 0
+    row_path = out / "rows" / "hebbian-s0.json"
+    finished = read_row(row_path)
+    row_path.write_text(json.dumps(dict(finished, figures={}, figures_pending=True)))
+    (out / "models" / "hebbian-s0" / "config.json").unlink()
+    capsys.readouterr()
+
+    assert main([*args, "--out", str(out), "--no-report", "--json"]) == 0
+    again = read_row(row_path)
+    assert again["metrics"] == finished["metrics"] and again["figures"] == {}
+    assert "figures_pending" not in again
+    assert "config.json" in again["warnings"][0]
+    assert "neurotwin: warning: hebbian-s0: figures: ModelFileError" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_kill_9_at_random_points_and_a_rerun_matches_an_uninterrupted_run(tmp_path):
+    """Five kills at instants drawn (seeded) over a whole run's duration, each on the folder the
+    last one left, then one rerun: the results equal an uninterrupted run's, timings aside."""
+    a, b = tmp_path / "A", tmp_path / "B"
+    args = ["compare", "--task", "iris", "--quick", "--seeds", "0,1", "--json"]
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    start = time.monotonic()
+    subprocess.run(neurotwin(*args, "--out", b), check=True, timeout=600, **quiet)
+    whole = time.monotonic() - start
+    rng = random.Random(20261124)
+    killed_at = []
+    for _ in range(5):
+        delay = rng.uniform(0.2, whole)
+        proc = subprocess.Popen(neurotwin(*args, "--out", a), **quiet)
+        try:
+            proc.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            killed_at.append(round(delay, 2))
+        finally:
+            proc.kill()
+            proc.wait(timeout=30)
+        for path in visible(a / "rows") if (a / "rows").is_dir() else []:
+            read_row(path)  # every row file left is whole and valid
+    assert killed_at, "every run finished before its kill; the test killed nothing"
+    rerun = subprocess.run(neurotwin(*args, "--out", a), capture_output=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr.decode()
+    doc_a = json.loads((a / "results.json").read_text())
+    doc_b = json.loads((b / "results.json").read_text())
+    assert without_timings(doc_a) == without_timings(doc_b), killed_at
+    assert (a / "report.html").is_file()
+    assert sorted(p.name for p in visible(a / "figures")) == sorted(
+        p.name for p in visible(b / "figures")
+    )

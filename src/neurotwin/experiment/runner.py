@@ -212,19 +212,28 @@ def _stored_row(path: Path, spec: dict) -> dict | None:
 
 
 def _save_row(out_dir: Path, path: Path, row: dict, learner, task) -> None:
-    """Save the model and write the row (the row file marks it done), then draw the learner's
-    figures and write the row again with them. A figure that fails is a warning in the row
-    (``row["warnings"]``) and one line on stderr, never a failed run."""
-    label = path.stem
+    """Save the model and write the row (the row file marks it done, with ``figures_pending``),
+    then draw the learner's figures (:func:`_draw_figures`). A run stopped while drawing leaves
+    the flag, and the rerun draws the figures from the saved model instead of training again."""
     row["figures"] = {}
-    learner.save(out_dir / "models" / label)
+    row["figures_pending"] = True
+    learner.save(out_dir / "models" / path.stem)
     atomic_write_json(path, row)
-    warnings = []
+    _draw_figures(out_dir, path, row, lambda: learner.figures(task))
+
+
+def _draw_figures(out_dir: Path, path: Path, row: dict, draw) -> None:
+    """Draw the figures (``draw()`` returns name → PNG bytes) into ``out_dir/figures`` and write
+    the row again with them and without ``figures_pending``. A figure that fails is a warning in
+    the row (``row["warnings"]``) and one line on stderr, never a failed run."""
+    label = path.stem
+    warnings = [w for w in row.get("warnings", []) if not w.startswith("figure")]
     try:
-        figures = dict(learner.figures(task))
+        figures = dict(draw())
     except Exception as exc:  # a figure is never worth the row
         warnings.append(f"figures: {_error_line(exc)}")
         figures = {}
+    row["figures"] = {}
     for fig_name, png in figures.items():
         rel = f"figures/{label}-{fig_name}.png"
         try:
@@ -233,12 +242,13 @@ def _save_row(out_dir: Path, path: Path, row: dict, learner, task) -> None:
             warnings.append(f"figure {fig_name}: {_error_line(exc)}")
             continue
         row["figures"][fig_name] = rel
+    row.pop("warnings", None)
     if warnings:
         row["warnings"] = warnings
         for warning in warnings:
             print(f"neurotwin: warning: {label}: {warning}", file=sys.stderr)
-    if figures or warnings:
-        atomic_write_json(path, row)
+    row.pop("figures_pending", None)
+    atomic_write_json(path, row)
 
 
 def _error_line(exc: BaseException) -> str:
@@ -328,6 +338,13 @@ def _run_rows(out_dir: Path, plan, seed_list, first_task, load, epochs, quick, d
                     row = run_row(learner, the_task, seed=seed, epochs=epochs, progress=bar.epoch)
                     row["spec"] = spec
                     _save_row(out_dir, path, row, learner, the_task)
+                elif row.get("figures_pending"):  # stopped while drawing: draw from the model
+                    model_dir, cls = out_dir / "models" / path.stem, type(learner)
+
+                    def draw(model_dir=model_dir, cls=cls, task=the_task):
+                        return cls.load(model_dir, device=str(dev)).figures(task)
+
+                    _draw_figures(out_dir, path, row, draw)
                 rows[(name, variant, seed)] = row
                 bar.end_row()
     return rows, y_test
