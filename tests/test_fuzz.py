@@ -1,13 +1,16 @@
 """Property-based fuzzing of the command line and of the files it reads.
 
 Whatever the arguments or the bytes of a data file, ``neurotwin`` ends with exit status 0 or 2,
-prints at most one line on stderr, and never a traceback. A fast share runs in CI; the slow run
-(``pytest -m slow``) draws at least 500 command lines and 300 files.
+prints at most one line on stderr, and never a traceback; and the process's peak memory (resident
+set, torch included) stays under 1 GiB for inputs of a few kilobytes. A fast share runs in CI; the
+slow run (``pytest -m slow``) draws at least 500 command lines and 300 files.
 """
 
 from __future__ import annotations
 
 import io
+import resource
+import sys
 import tempfile
 from pathlib import Path
 
@@ -20,12 +23,18 @@ from neurotwin.cli import main
 
 FAST, SLOW_CLI, SLOW_FILES = 25, 500, 150  # SLOW_FILES per file type: 150 CSV + 150 NPZ
 
+PEAK_MEMORY_BYTES = 1 << 30  # 1 GiB for the whole process, for any input under 10 MB
 _SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
 def _run(capsys, argv: list[str]) -> tuple[int, str]:
+    before = _peak_rss_bytes()
     status = main(argv)
     err = capsys.readouterr().err
+    # ru_maxrss is the peak over the process's life: a case is judged when it raised that peak
+    # (in a full test run an earlier test may already have set it above the bound)
+    peak = _peak_rss_bytes()
+    assert peak <= max(before, PEAK_MEMORY_BYTES), f"peak memory {peak / 2**20:.0f} MiB: {argv}"
     return status, err
 
 
@@ -36,6 +45,12 @@ def _check(status: int, err: str, argv) -> None:
     assert len(lines) <= 1, f"{len(lines)} lines on stderr for {argv}: {err}"
     if status == 2:
         assert lines and lines[0].startswith("neurotwin: error: "), err
+
+
+def _peak_rss_bytes() -> int:
+    """The peak resident set of this process so far (ru_maxrss: KiB on Linux, bytes on macOS)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 # --- command lines --------------------------------------------------------------------------
