@@ -18,10 +18,12 @@ from rich.table import Table
 from neurotwin import __version__, tasks
 from neurotwin.core.device import DEVICE_CHOICES
 from neurotwin.errors import ConfigError, DataError, NeurotwinError
+from neurotwin.experiment import simulate as simulation
 from neurotwin.experiment.runner import MAX_SEED, check_epochs, compare, default_out
 from neurotwin.learners.base import MAX_EPOCHS
 from neurotwin.learners.registry import available, get
 from neurotwin.report import print_summary
+from neurotwin.report.simulation import print_simulation
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,6 +85,36 @@ def _parser() -> argparse.ArgumentParser:
 
     lst = sub.add_parser("list", help="list learners (with their defaults) and tasks")
     lst.add_argument("--json", action="store_true", help="print the listing as JSON")
+
+    sim = sub.add_parser(
+        "simulate",
+        help="simulate one neuron model (step current, f-I curve) or an E/I network",
+        description="Simulate a neuron model under a step current (with its f-I curve from one "
+        "batched run) or an E/I network under Poisson input, and write OUT/summary.json, "
+        "OUT/figures/*.png and OUT/simulation.html.",
+    )
+    sim.add_argument("model", nargs="?", metavar="MODEL", help="lif, izhikevich, hh or network")
+    sim.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="a parameter set: izhikevich regular_spiking (default), fast_spiking, chattering, "
+        "intrinsically_bursting, low_threshold_spiking; hh squid_axon; network w1",
+    )
+    sim.add_argument(
+        "--current",
+        type=float,
+        metavar="VALUE",
+        help="step current, >= 0: nA (lif), dimensionless I (izhikevich), uA/cm^2 (hh)",
+    )
+    sim.add_argument("--duration", type=float, metavar="MS", help="simulated time in ms")
+    sim.add_argument("--dt", type=float, metavar="MS", help="integration step in ms")
+    sim.add_argument(
+        "--seed", default="0", metavar="N", help="seed of every random draw (default: 0)"
+    )
+    sim.add_argument(
+        "--out", metavar="DIR", help="output folder (default: runs/simulate-<model>[-<preset>])"
+    )
+    sim.add_argument("--json", action="store_true", help="print only the summary as JSON")
     parser.set_defaults(command_names=list(sub.choices))
     return parser
 
@@ -112,6 +144,26 @@ def _compare(args) -> int:
     console.print(f"results: {os.path.join(out, 'results.json')}")
     if not args.no_report:
         console.print(f"report:  {os.path.join(out, 'report.html')}")
+    return 0
+
+
+def _simulate(args) -> int:
+    if args.model is None:
+        raise ConfigError(f"no model given; choose one of: {', '.join(simulation.MODELS)}")
+    out = args.out or str(simulation.default_out(args.model, args.preset))
+    result = simulation.simulate(
+        args.model,
+        preset=args.preset,
+        current=args.current,
+        duration_ms=args.duration,
+        dt_ms=args.dt,
+        seed=args.seed,
+        out=out,
+    )
+    if args.json:
+        sys.stdout.write(json.dumps(result.summary, indent=2) + "\n")
+        return 0
+    print_simulation(result.summary, out, Console())
     return 0
 
 
@@ -202,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
             return _compare(args)
         if args.command == "list":
             return _list(args)
+        if args.command == "simulate":
+            return _simulate(args)
         parser.print_usage()  # stdout: what to type; stderr: the one-line error
         raise ConfigError(
             f"no command given; choose one of: {', '.join(args.command_names)} "

@@ -71,18 +71,32 @@ def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _figure(png: bytes, alt: str, caption: str) -> str:
+def page(title: str, body: str) -> str:
+    """A whole self-contained HTML page: ``title`` (escaped here) and ``body`` (HTML), the report's
+    style sheet inlined."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
+        f"<body><main>{body}</main></body></html>\n"
+    )
+
+
+def figure(png: bytes, alt: str, caption: str) -> str:
+    """A ``<figure>`` with ``png`` inlined as a data URI, its alt text and caption escaped."""
     return (
         f'<figure><img src="{_data_uri(png)}" alt="{escape(alt)}">'
         f"<figcaption>{escape(caption)}</figcaption></figure>"
     )
 
 
-def _note(text: str) -> str:
+def note(text: str) -> str:
+    """A highlighted note paragraph (``text`` escaped)."""
     return f'<p class="note">{escape(text)}</p>'
 
 
-def _kv_table(pairs: list[tuple[str, Any]]) -> str:
+def kv_table(pairs: list[tuple[str, Any]]) -> str:
+    """A two-column table of (name, value) pairs; pairs whose value is None are left out."""
     rows = "".join(
         f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in pairs if v is not None
     )
@@ -128,10 +142,10 @@ def _task_and_run(doc: Mapping[str, Any]) -> str:
     command = manifest.get("command")
     manifest_pairs = [(k, v) for k, v in manifest.items() if k != "command"]
     return (
-        f"<h2>Task</h2>{_kv_table(task_pairs)}"
+        f"<h2>Task</h2>{kv_table(task_pairs)}"
         f"<h2>Run</h2>"
         + (f"<p><code>{escape(str(command))}</code></p>" if command else "")
-        + _kv_table(manifest_pairs)
+        + kv_table(manifest_pairs)
     )
 
 
@@ -147,7 +161,7 @@ def _summary(doc: Mapping[str, Any]) -> str:
     headers = summary_headers(doc)
     records = summary_records(doc)
     if not records:
-        return "<h2>Summary</h2>" + _note("The document has no summary.")
+        return "<h2>Summary</h2>" + note("The document has no summary.")
     left = {"model", "paradigm", "rule", "vs_first", "vs_control"}
     head = "".join(f"<th>{escape(h)}</th>" for h in headers.values())
     body = []
@@ -288,7 +302,7 @@ def _comparison_figures(doc: Mapping[str, Any]) -> str:
         title, draw, caption, missing = parts[name]
         png = draw(doc)
         html.append(f"<h2>{escape(title)}</h2>")
-        html.append(_figure(png, title, caption) if png else _note(missing))
+        html.append(figure(png, title, caption) if png else note(missing))
     return "".join(html)
 
 
@@ -314,7 +328,7 @@ def _learner_figures(doc: Mapping[str, Any], out_dir: Path) -> str:
     for name, group in rows_by_model(doc).items():
         row = next((r for r in group if r.get("seed") == 0), group[0])
         for warning in row.get("warnings") or []:
-            html.append(_note(f"{name} (seed {row.get('seed', 0)}): {warning}"))
+            html.append(note(f"{name} (seed {row.get('seed', 0)}): {warning}"))
         for key, rel in (row.get("figures") or {}).items():
             title = key.replace("_", " ")
             path = (root / rel).resolve()
@@ -327,10 +341,10 @@ def _learner_figures(doc: Mapping[str, Any], out_dir: Path) -> str:
                     raise ValueError("not a PNG file")
             except (OSError, ValueError) as err:
                 why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-                html.append(_note(f"{name}: figure '{title}' ({rel}) was skipped: {why}."))
+                html.append(note(f"{name}: figure '{title}' ({rel}) was skipped: {why}."))
                 continue
             html.append(f"<h3>{escape(name)}: {escape(title)}</h3>")
-            html.append(_figure(png, f"{name} {title}", caption))
+            html.append(figure(png, f"{name} {title}", caption))
     if not html:
         return ""
     return "<h2>Learners' own figures</h2>" + "".join(html)
@@ -366,12 +380,7 @@ def render_report(doc: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> st
         + _learner_figures(doc, out_dir)
         + _footer()
     )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head>"
-        f"<body><main>{body}</main></body></html>\n"
-    )
+    return page(title, body)
 
 
 def write_report(doc: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> Path:

@@ -15,7 +15,8 @@ Incoming synaptic spikes add to g_exc and g_inh (:meth:`ConductanceLIF.receive`)
 
 **A step of dt**, in Brian2's order: every variable is integrated from its value at the start of the
 step; then the refractory count goes down; then a neuron spikes when v > v_thresh + θ and is not
-refractory, and is reset to v_reset and held there (not integrated) for ``refractory_ms``.
+refractory, and is reset to v_reset and held there (not integrated) for ``refractory_ms``: it
+integrates again R = round(refractory_ms/dt) steps after its spike, as in Brian2.
 
 **Integration.** With the input constant over a step, the membrane equation is linear in v:
 ``τ_m dv/dt = (v_inf − v)·g_tot`` with g_tot = 1 (+ g_exc + g_inh) and
@@ -209,9 +210,10 @@ def _fire(v_new, v_old, refractory, theta, p, dt_ms: float):
     spiking = (v > p.v_thresh_mV + theta) & (refractory == 0)
     spikes = spiking.to(v.dtype)
     v = torch.where(spiking, torch.full_like(v, p.v_reset_mV), v)
-    refractory = torch.where(
-        spiking, torch.full_like(refractory, round(p.refractory_ms / dt_ms)), refractory
-    )
+    # the spike's own step is the first of the R = round(t_ref/dt) refractory steps (as Brian2):
+    # v stays at v_reset over [t_spike, t_spike + t_ref] and integrates again R steps later
+    held = max(round(p.refractory_ms / dt_ms) - 1, 0)
+    refractory = torch.where(spiking, torch.full_like(refractory, held), refractory)
     if p.theta_plus_mV:
         theta = theta * math.exp(-dt_ms / p.tau_theta_ms) + p.theta_plus_mV * spikes
     return v, refractory, theta, spikes
