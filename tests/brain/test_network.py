@@ -9,12 +9,13 @@ import pytest
 import torch
 
 from neurotwin.brain.monitors import SpikeMonitor
-from neurotwin.brain.network import Connection, EINetwork, PoissonEvents
+from neurotwin.brain.network import Connection, EINetwork
 from neurotwin.brain.neurons.lif import (
     LIFConductanceParams,
     LIFConductanceState,
     lif_conductance_step,
 )
+from neurotwin.brain.poisson import PoissonEvents
 from neurotwin.core.ops import count_ops
 from neurotwin.errors import ConfigError, DataError
 
