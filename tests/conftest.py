@@ -49,3 +49,16 @@ def isolate(monkeypatch):
         parent, _, child = module.rpartition(".")
         if parent in sys.modules:
             vars(sys.modules[parent]).pop(child, None)
+
+
+@pytest.fixture
+def one_thread():
+    """Run a test on one intra-op thread, restored afterwards. Hundreds of steps on tiny tensors gain
+    nothing from a second thread and, on a loaded 2-core machine, lose a lot to its wake-ups (a
+    (20, 5) @ (5, 3) product then takes milliseconds instead of microseconds)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -12,14 +12,7 @@ from neurotwin.artificial.engine import Network, get_loss, make_optimiser
 LOSS = get_loss("cross_entropy")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Hundreds of steps on tiny tensors: a second intra-op thread only adds wake-ups (tens of
-    times slower on a loaded machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _rings(n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
