@@ -76,10 +76,29 @@ _OPTIONS = {
 }
 
 
+_SIMULATE_OPTIONS = {
+    "--preset": st.sampled_from(["chattering", "fast_spiking", "squid_axon", "w1", "x", ""]),
+    "--current": _WEIRD_TEXT,
+    "--dt": st.one_of(st.sampled_from(["0.1", "0.01", "0", "-1", "1e9", "nan"]), _WEIRD_TEXT),
+    "--seed": _WEIRD_TEXT,
+}
+# a valid simulation runs: keep it short (20 ms), or give a weird duration
+_DURATIONS = st.one_of(st.just("20"), st.sampled_from(["0", "-5", "inf", "1e12", "x"]))
+
+
 @st.composite
 def command_lines(draw) -> list[str]:
-    command = draw(st.sampled_from(["compare", "compare", "compare", "list", "bogus", ""]))
+    command = draw(
+        st.sampled_from(["compare", "compare", "compare", "simulate", "list", "bogus", ""])
+    )
     argv = [command] if command else []
+    if command == "simulate":
+        argv.append(draw(st.sampled_from(["lif", "izhikevich", "hh", "network", "bogus"])))
+        for option in draw(
+            st.lists(st.sampled_from(sorted(_SIMULATE_OPTIONS)), max_size=3, unique=True)
+        ):
+            argv += [option, draw(_SIMULATE_OPTIONS[option])]
+        argv += ["--duration", draw(_DURATIONS), "--json"]
     if command == "compare":
         for option in draw(st.lists(st.sampled_from(sorted(_OPTIONS)), max_size=4, unique=True)):
             argv += [option, draw(_OPTIONS[option])]
@@ -97,7 +116,7 @@ def command_lines(draw) -> list[str]:
 
 
 def _with_out(argv: list[str], out: Path) -> list[str]:
-    return [*argv, "--out", str(out)] if argv[:1] == ["compare"] else argv
+    return [*argv, "--out", str(out)] if argv[:1] in (["compare"], ["simulate"]) else argv
 
 
 def _fuzz_cli(capsys, argv):
