@@ -233,3 +233,34 @@ def test_epochs_take_ascii_digits_only(text):
     with pytest.raises(ConfigError, match="whole number from 1 to 100000"):
         resolve_epochs(text, 1)
     assert resolve_epochs(" 12 ", 1) == 12
+
+
+def test_predict_proba_gives_probabilities_that_agree_with_predict_and_cross_entropy(fitted, iris):
+    from sklearn.metrics import log_loss
+
+    learner, _ = fitted
+    proba = learner.predict_proba(iris.X_test)
+    assert proba.shape == (len(iris.X_test), 3) and proba.dtype == np.float64
+    assert (proba >= 0).all()
+    np.testing.assert_allclose(proba.sum(1), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(proba.argmax(1), learner.predict(iris.X_test))
+    # the log-loss of the probabilities is the cross-entropy of the logits they came from
+    logits = learner.outputs(iris.X_test).double()
+    cross_entropy = torch.nn.functional.cross_entropy(logits, torch.as_tensor(iris.y_test))
+    assert log_loss(iris.y_test, proba, labels=[0, 1, 2]) == pytest.approx(float(cross_entropy))
+
+
+def test_predict_proba_on_a_regression_task_raises_config_error():
+    task = nt.tasks.load("diabetes", seed=0)
+    learner = get("mlp")(quick=True)
+    learner.fit(task, seed=0)
+    with pytest.raises(ConfigError, match="predict_proba is for class targets"):
+        learner.predict_proba(task.X_test)
+
+
+def test_a_learner_without_probabilities_says_so():
+    class NoProbabilities(Learner):
+        name = "no_probabilities"
+
+    with pytest.raises(ConfigError, match="no_probabilities has no class probabilities"):
+        NoProbabilities.predict_proba(NoProbabilities.__new__(NoProbabilities), np.zeros((1, 4)))

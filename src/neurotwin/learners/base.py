@@ -172,6 +172,15 @@ class Learner:
             return out.argmax(1).cpu().numpy()
         return out[:, 0].double().cpu().numpy()
 
+    def predict_proba(self, X, *, generator: torch.Generator | None = None) -> np.ndarray:
+        """Class probabilities (n, n_classes), rows summing to 1, for a learner whose outputs are
+        trained as a softmax over classes; others raise :class:`ConfigError` (use :meth:`predict`).
+        """
+        raise ConfigError(
+            f"{self.name} has no class probabilities (its outputs are not trained as a softmax); "
+            "use predict()"
+        )
+
     def synapses(self) -> list[Synapses]:
         """Every learnable connection of the model, in forward order."""
         return [m for m in self._check_fitted().modules() if isinstance(m, Synapses)]

@@ -39,6 +39,17 @@ class SupervisedLearner(Learner):
     #: Purpose label of the random stream that orders the minibatches.
     batch_stream: ClassVar[str] = "batches"
 
+    def predict_proba(self, X, *, generator: torch.Generator | None = None) -> np.ndarray:
+        """Class probabilities softmax(outputs) (n, n_classes), float64, rows summing to 1: the
+        outputs are the logits that cross-entropy trained (a class task only)."""
+        if self.kind.target != "class":
+            raise ConfigError(
+                f"predict_proba is for class targets; this {self.name} predicts values of a "
+                f"{self.kind.name} task (use predict)"
+            )
+        logits = self.outputs(X, generator=generator).double()
+        return torch.softmax(logits, dim=1).cpu().numpy()
+
     # -- hooks -----------------------------------------------------------------------------------
     def _trained_parameters(self) -> list[nn.Parameter]:
         """The parameters gradient descent changes (default: all of the model's)."""
