@@ -18,11 +18,13 @@ from rich.table import Table
 from neurotwin import __version__, tasks
 from neurotwin.core.device import DEVICE_CHOICES
 from neurotwin.errors import ConfigError, DataError, NeurotwinError
+from neurotwin.experiment import memory as memory_experiment
 from neurotwin.experiment import simulate as simulation
 from neurotwin.experiment.runner import MAX_SEED, check_epochs, compare, default_out
 from neurotwin.learners.base import MAX_EPOCHS
 from neurotwin.learners.registry import available, get
 from neurotwin.report import print_summary
+from neurotwin.report.memory import summary_lines as memory_lines
 from neurotwin.report.simulation import print_simulation
 
 
@@ -115,6 +117,24 @@ def _parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="output folder (default: runs/simulate-<model>[-<preset>])"
     )
     sim.add_argument("--json", action="store_true", help="print only the summary as JSON")
+
+    mem = sub.add_parser("memory", help="associative memory experiments (capacity)")
+    mem_sub = mem.add_subparsers(dest="memory_command", parser_class=_Parser, metavar="EXPERIMENT")
+    cap = mem_sub.add_parser(
+        "capacity",
+        help="Hopfield recall against load, and pattern completion on digits",
+        description="Store P random patterns for a range of loads P/N, recall them from clean "
+        "and noisy cues, complete binarised digits, and write OUT/summary.json, "
+        "OUT/figures/*.png and OUT/memory.html.",
+    )
+    cap.add_argument("--rule", default="hebbian", help="hebbian (default), storkey or modern")
+    cap.add_argument("--n", default="200", metavar="N", help="units (default: 200)")
+    cap.add_argument("--trials", default="3", metavar="K", help="trials per load (default: 3)")
+    cap.add_argument("--seed", default="0", metavar="S", help="seed (default: 0)")
+    cap.add_argument(
+        "--out", metavar="DIR", help="output folder (default: runs/memory-capacity-<rule>)"
+    )
+    cap.add_argument("--json", action="store_true", help="print only the summary as JSON")
     parser.set_defaults(command_names=list(sub.choices))
     return parser
 
@@ -164,6 +184,23 @@ def _simulate(args) -> int:
         sys.stdout.write(json.dumps(result.summary, indent=2) + "\n")
         return 0
     print_simulation(result.summary, out, Console())
+    return 0
+
+
+def _memory(args) -> int:
+    if args.memory_command != "capacity":
+        raise ConfigError("no memory experiment given; choose one of: capacity")
+    rule = memory_experiment.check_rule(args.rule)
+    out = args.out or str(memory_experiment.default_out(rule))
+    result = memory_experiment.capacity(rule, n=args.n, trials=args.trials, seed=args.seed, out=out)
+    if args.json:
+        sys.stdout.write(json.dumps(result.summary, indent=2) + "\n")
+        return 0
+    console = Console()
+    for line in memory_lines(result.summary):
+        console.print(line, highlight=False, soft_wrap=True)
+    for label, name in (("summary", "summary.json"), ("page", "memory.html")):
+        console.print(f"{label + ':':9}{os.path.join(out, name)}", highlight=False, soft_wrap=True)
     return 0
 
 
@@ -256,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             return _list(args)
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "memory":
+            return _memory(args)
         parser.print_usage()  # stdout: what to type; stderr: the one-line error
         raise ConfigError(
             f"no command given; choose one of: {', '.join(args.command_names)} "
