@@ -39,7 +39,7 @@ def loss_and_metric(
 def train_supervised(
     forward: Callable[[torch.Tensor, bool], torch.Tensor],
     module: nn.Module,
-    optimiser: torch.optim.Optimizer,
+    optimiser: torch.optim.Optimizer | None,
     data: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None],
     *,
     kind: kinds.TaskKind,
@@ -49,6 +49,8 @@ def train_supervised(
     generator: torch.Generator,
     history: History,
     progress: Progress | None = None,
+    step: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    before_epoch: Callable[[History], None] | None = None,
 ) -> History:
     """Train by minibatch steps of ``optimiser``; restore the best validation epoch.
 
@@ -63,6 +65,10 @@ def train_supervised(
         patience: stop after this many epochs without a lower validation loss (None: never).
         generator: draws the order of the minibatches.
         history: filled and returned; its ``stage`` labels the progress callback.
+        step: ``step(x, y) -> loss`` makes one optimisation step on a minibatch itself, for a
+            model trained without autograd (the explicit engine); ``optimiser`` is then unused.
+        before_epoch: called with the history at the start of each epoch, before its first step
+            (to record an extra per-epoch series of the weights the epoch starts from).
     """
     X_fit, y_fit, X_val, y_val = data
     if X_val is None:
@@ -70,15 +76,20 @@ def train_supervised(
     n = X_fit.shape[0]
     best_loss, best_state, since_best = None, None, 0
     for epoch in range(1, max_epochs + 1):
+        if before_epoch is not None:
+            before_epoch(history)
         module.train()
         perm = torch.randperm(n, generator=generator).to(X_fit.device)
         total, seen = 0.0, 0
         for start in range(0, n, batch_size):
             idx = perm[start : start + batch_size]
-            loss, _ = loss_and_metric(forward(X_fit[idx], True), y_fit[idx], kind)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
+            if step is None:
+                loss, _ = loss_and_metric(forward(X_fit[idx], True), y_fit[idx], kind)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+            else:
+                loss = step(X_fit[idx], y_fit[idx])
             total += loss.item() * len(idx)
             seen += len(idx)
         module.eval()

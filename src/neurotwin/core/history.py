@@ -32,6 +32,8 @@ class History:
     epoch: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
     val_metric: list[float] = field(default_factory=list)
+    #: extra per-epoch series of a learner (e.g. ``alignment_angle_deg``), one value per epoch
+    series: dict[str, list[float | None]] = field(default_factory=dict)
 
     def append(self, train_loss: float, val_metric: float) -> None:
         """Record one epoch; :class:`NumericalError` when the loss or metric is not finite."""
@@ -44,6 +46,10 @@ class History:
         self.train_loss.append(float(train_loss))
         self.val_metric.append(float(val_metric))
 
+    def record(self, name: str, value: float | None) -> None:
+        """Add this epoch's ``value`` (None: undefined) to the extra series ``name``."""
+        self.series.setdefault(name, []).append(None if value is None else float(value))
+
     def to_dict(self) -> dict[str, list | str]:
         """The ``history`` block of a results row."""
         return {
@@ -51,4 +57,5 @@ class History:
             "epoch": list(self.epoch),
             "train_loss": list(self.train_loss),
             f"val_{self.metric}": list(self.val_metric),
+            **{name: list(values) for name, values in self.series.items()},
         }

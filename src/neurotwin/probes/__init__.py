@@ -26,7 +26,14 @@ A new probe is one file: a function ``fn(ctx: ProbeContext) -> dict`` decorated 
 from __future__ import annotations
 
 from neurotwin.core.ops import count_ops
-from neurotwin.probes import learner_extra, lesion, ops, params, test_metric  # noqa: F401 (register)
+from neurotwin.probes import (  # noqa: F401 (register)
+    alignment,
+    learner_extra,
+    lesion,
+    ops,
+    params,
+    test_metric,
+)
 from neurotwin.probes.base import ProbeContext, available, get, probes_for, register, run_probes
 from neurotwin.probes.lesion import LESION_FRACTIONS, LESION_MODES, lesion_curve, lesion_masks
 from neurotwin.probes.ops import ops_per_inference
