@@ -57,13 +57,18 @@ _discovery = Discovery(
 
 
 def available() -> list[str]:
-    """Registered learner names: neurotwin's own first (artificial before brain-like, then by
-    module name, so the first of ``--models all``, the reference, is a backprop network), then
-    the others (plug-ins) in registration order."""
+    """Registered learner names: neurotwin's own first (artificial before brain-like, backprop
+    before the other artificial rules, then by module name, so the first of ``--models all``, the
+    reference, is the backprop network), then the others (plug-ins) in registration order."""
     _discovery()
     names = list(_REGISTRY)
     own = [n for n in names if _REGISTRY[n].__module__.startswith(f"{PACKAGE}.")]
-    own.sort(key=lambda n: (_REGISTRY[n].paradigm != "artificial", _REGISTRY[n].__module__))
+
+    def order(name: str) -> tuple:
+        cls = _REGISTRY[name]
+        return (cls.paradigm != "artificial", cls.rule != "backprop", cls.__module__)
+
+    own.sort(key=order)
     return own + [n for n in names if n not in own]
 
 
