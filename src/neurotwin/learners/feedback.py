@@ -37,8 +37,7 @@ import torch
 from torch import nn
 
 from neurotwin.artificial.engine import Adam, Network, get_loss
-from neurotwin.artificial.training import train_supervised
-from neurotwin.core.history import History, Progress
+from neurotwin.core.history import History
 from neurotwin.core.seeding import torch_generator
 from neurotwin.encoding import Encoder
 from neurotwin.learners.registry import register
@@ -151,33 +150,12 @@ class EngineLearner(SupervisedLearner):
 
         return record
 
-    def _train(
-        self,
-        x_fit: torch.Tensor,
-        y_fit,
-        x_val: torch.Tensor | None = None,
-        y_val=None,
-        *,
-        max_epochs: int,
-        patience: int | None,
-        progress: Progress | None = None,
-    ) -> History:
-        t_val = None if x_val is None else self._targets(y_val)
-        self.history_ = train_supervised(
-            self._train_forward,
-            self.model,
-            None,
-            (x_fit, self._targets(y_fit), x_val, t_val),
-            kind=self.kind,
-            batch_size=int(self.setting("batch_size")),
-            max_epochs=max_epochs,
-            patience=patience,
-            generator=self._batch_generator,
-            history=History(self.kind.metric, self.stage),
-            progress=progress,
-            step=self._step,
-            before_epoch=self._alignment_recorder(x_val, t_val),
-        )
+    def _train_hooks(self, x_val: torch.Tensor | None, t_val: torch.Tensor | None) -> dict:
+        """Minibatch steps by the engine, and the alignment angle at the start of each epoch."""
+        return {"step": self._step, "before_epoch": self._alignment_recorder(x_val, t_val)}
+
+    def _train(self, *args, **kwargs) -> History:
+        self.history_ = super()._train(*args, **kwargs)
         return self.history_
 
 

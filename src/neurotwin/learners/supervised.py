@@ -119,16 +119,12 @@ class SupervisedLearner(Learner):
         progress: Progress | None = None,
     ) -> History:
         """Run :func:`train_supervised` on inputs of the trained stage."""
+        t_val = None if x_val is None else self._targets(y_val)
         return train_supervised(
             self._train_forward,
             self.model,
             self._optimiser,
-            (
-                x_fit,
-                self._targets(y_fit),
-                x_val,
-                None if x_val is None else self._targets(y_val),
-            ),
+            (x_fit, self._targets(y_fit), x_val, t_val),
             kind=self.kind,
             batch_size=int(self.setting("batch_size")),
             max_epochs=max_epochs,
@@ -136,7 +132,13 @@ class SupervisedLearner(Learner):
             generator=self._batch_generator,
             history=History(self.kind.metric, self.stage),
             progress=progress,
+            **self._train_hooks(x_val, t_val),
         )
+
+    def _train_hooks(self, x_val: torch.Tensor | None, t_val: torch.Tensor | None) -> dict:
+        """Extra keyword arguments of :func:`train_supervised` (``step``, ``before_epoch``) for a
+        model that does not train by autograd, given the validation inputs and targets."""
+        return {}
 
     def fit(
         self, task, *, seed: int, epochs: int | None = None, progress: Progress | None = None
