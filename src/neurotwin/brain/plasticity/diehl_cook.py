@@ -30,19 +30,16 @@ import math
 from dataclasses import dataclass, replace
 
 import torch
-from torch import nn
 
 from neurotwin.brain.plasticity._checks import (
     activity,
     check_interaction,
     check_non_negative,
     check_positive,
-    positive_int,
     weight_of,
 )
 from neurotwin.brain.plasticity.hebbian import outer_mean
-from neurotwin.brain.plasticity.stdp import trace_step
-from neurotwin.core.synapses import Synapses
+from neurotwin.brain.plasticity.stdp import TraceRule, trace_step
 from neurotwin.errors import ConfigError
 
 
@@ -116,7 +113,7 @@ def diehl_cook_dw(
     return params.nu_ee_post * potentiation - params.nu_ee_pre * outer_mean(post_trace, pre_spikes)
 
 
-class DiehlCookSTDP(nn.Module):
+class DiehlCookSTDP(TraceRule):
     """Diehl & Cook (2015)'s STDP (module docstring) between ``pre`` and ``post`` neurons, holding
     the traces ``pre_trace`` (batch, pre), ``post_trace`` and ``post2_trace`` (batch, post) as
     non-persistent buffers (created by :meth:`reset` or the first :meth:`step`).
@@ -128,17 +125,12 @@ class DiehlCookSTDP(nn.Module):
         dt_ms: the simulation step, in ms (0.5 ms in the paper).
     """
 
+    params_type = DiehlCookParams
+
     def __init__(
         self, pre: int, post: int, params: DiehlCookParams | None = None, *, dt_ms: float = 0.5
     ) -> None:
-        super().__init__()
-        self.params = params or DiehlCookParams()
-        if not isinstance(self.params, DiehlCookParams):
-            raise ConfigError(f"params must be DiehlCookParams, got {type(self.params).__name__}")
-        self.params.validate()
-        check_positive("dt_ms", dt_ms)
-        self.pre, self.post = positive_int("pre", pre), positive_int("post", post)
-        self.dt_ms = float(dt_ms)
+        super().__init__(pre, post, params, dt_ms=dt_ms)
         p = self.params
         self.decay_pre = math.exp(-self.dt_ms / p.tau_pre_ms)
         self.decay_post = math.exp(-self.dt_ms / p.tau_post_ms)
@@ -157,14 +149,8 @@ class DiehlCookSTDP(nn.Module):
         self, pre_spikes: torch.Tensor, post_spikes: torch.Tensor, weight: torch.Tensor
     ) -> torch.Tensor:
         """Advance the traces one step and return this step's Δw (post, pre)."""
-        pre_spikes = activity("pre_spikes", pre_spikes, n=self.pre, what="pre").detach()
-        batch = pre_spikes.shape[0]
-        post_spikes = activity("post_spikes", post_spikes, n=self.post, batch=batch, what="post")
-        post_spikes = post_spikes.detach()
+        pre_spikes, post_spikes = self._spikes(pre_spikes, post_spikes)
         weight = weight_of(weight, self.post, self.pre).detach()
-        trace = self.pre_trace
-        if trace is None or trace.shape[0] != batch or trace.device != pre_spikes.device:
-            self.reset(batch, device=pre_spikes.device, dtype=pre_spikes.dtype)
         x_pre = self.pre_trace * self.decay_pre
         x_post = self.post_trace * self.decay_post
         x_post2 = self.post2_trace * self.decay_post2
@@ -174,15 +160,3 @@ class DiehlCookSTDP(nn.Module):
         self.post_trace = trace_step(x_post, post_spikes, interaction=mode)
         self.post2_trace = trace_step(x_post2, post_spikes, interaction=mode)
         return dw
-
-    @torch.no_grad()
-    def update_(
-        self, synapses: Synapses, pre_spikes: torch.Tensor, post_spikes: torch.Tensor
-    ) -> torch.Tensor:
-        """:meth:`step` applied to ``synapses`` with ``apply_dw_``; returns Δw."""
-        dw = self.step(pre_spikes, post_spikes, synapses.weight)
-        synapses.apply_dw_(dw.to(synapses.weight.dtype))
-        return dw
-
-    def extra_repr(self) -> str:
-        return f"pre={self.pre}, post={self.post}, dt_ms={self.dt_ms:g}, {self.params}"

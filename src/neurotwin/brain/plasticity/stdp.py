@@ -150,7 +150,55 @@ def stdp_dw(
     return f_plus * potentiation - f_minus * depression
 
 
-class STDP(nn.Module):
+class TraceRule(nn.Module):
+    """What a trace-based rule module shares: sizes, the checked parameters and step, the spike
+    checks that (re)create the traces at the spikes' batch size, device and dtype, and
+    :meth:`update_`. Subclasses set :attr:`params_type` and write ``reset`` and ``step``."""
+
+    params_type: type
+
+    def __init__(self, pre: int, post: int, params, *, dt_ms: float) -> None:
+        super().__init__()
+        self.params = params or self.params_type()
+        if not isinstance(self.params, self.params_type):
+            raise ConfigError(
+                f"params must be {self.params_type.__name__}, got {type(self.params).__name__}"
+            )
+        self.params.validate()
+        check_positive("dt_ms", dt_ms)
+        self.pre, self.post = positive_int("pre", pre), positive_int("post", post)
+        self.dt_ms = float(dt_ms)
+
+    def reset(self, batch: int = 1, *, device=None, dtype=None) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _spikes(
+        self, pre_spikes: torch.Tensor, post_spikes: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Checked, detached spikes; the traces are reset when the batch or device changed."""
+        pre_spikes = activity("pre_spikes", pre_spikes, n=self.pre, what="pre").detach()
+        batch = pre_spikes.shape[0]
+        post_spikes = activity("post_spikes", post_spikes, n=self.post, batch=batch, what="post")
+        trace = self.pre_trace
+        if trace is None or trace.shape[0] != batch or trace.device != pre_spikes.device:
+            self.reset(batch, device=pre_spikes.device, dtype=pre_spikes.dtype)
+        return pre_spikes, post_spikes.detach()
+
+    @torch.no_grad()
+    def update_(
+        self, synapses: Synapses, pre_spikes: torch.Tensor, post_spikes: torch.Tensor
+    ) -> torch.Tensor:
+        """``step`` applied to ``synapses`` with ``apply_dw_`` (mask and bounds kept);
+        returns Δw."""
+        dw = self.step(pre_spikes, post_spikes, synapses.weight)
+        synapses.apply_dw_(dw.to(synapses.weight.dtype))
+        return dw
+
+    def extra_repr(self) -> str:
+        return f"pre={self.pre}, post={self.post}, dt_ms={self.dt_ms:g}, {self.params}"
+
+
+class STDP(TraceRule):
     """Pair-based trace STDP (module docstring) between ``pre`` and ``post`` neurons.
 
     Holds the traces ``pre_trace`` (batch, pre) and ``post_trace`` (batch, post) as non-persistent
@@ -164,17 +212,12 @@ class STDP(nn.Module):
         dt_ms: the simulation step, in ms.
     """
 
+    params_type = STDPParams
+
     def __init__(
         self, pre: int, post: int, params: STDPParams | None = None, *, dt_ms: float = 0.1
     ) -> None:
-        super().__init__()
-        self.params = params or STDPParams()
-        if not isinstance(self.params, STDPParams):
-            raise ConfigError(f"params must be STDPParams, got {type(self.params).__name__}")
-        self.params.validate()
-        check_positive("dt_ms", dt_ms)
-        self.pre, self.post = positive_int("pre", pre), positive_int("post", post)
-        self.dt_ms = float(dt_ms)
+        super().__init__(pre, post, params, dt_ms=dt_ms)
         self.decay_pre = math.exp(-self.dt_ms / self.params.tau_plus_ms)
         self.decay_post = math.exp(-self.dt_ms / self.params.tau_minus_ms)
         self.register_buffer("pre_trace", None, persistent=False)
@@ -196,29 +239,10 @@ class STDP(nn.Module):
 
         ``weight`` (post, pre) is needed by the multiplicative rule only.
         """
-        pre_spikes = activity("pre_spikes", pre_spikes, n=self.pre, what="pre").detach()
-        batch = pre_spikes.shape[0]
-        post_spikes = activity("post_spikes", post_spikes, n=self.post, batch=batch, what="post")
-        post_spikes = post_spikes.detach()
-        trace = self.pre_trace
-        if trace is None or trace.shape[0] != batch or trace.device != pre_spikes.device:
-            self.reset(batch, device=pre_spikes.device, dtype=pre_spikes.dtype)
+        pre_spikes, post_spikes = self._spikes(pre_spikes, post_spikes)
         x = self.pre_trace * self.decay_pre
         y = self.post_trace * self.decay_post
         dw = stdp_dw(pre_spikes, post_spikes, x, y, self.params, weight)
         self.pre_trace = trace_step(x, pre_spikes, interaction=self.params.interaction)
         self.post_trace = trace_step(y, post_spikes, interaction=self.params.interaction)
         return dw
-
-    @torch.no_grad()
-    def update_(
-        self, synapses: Synapses, pre_spikes: torch.Tensor, post_spikes: torch.Tensor
-    ) -> torch.Tensor:
-        """:meth:`step` applied to ``synapses`` with ``apply_dw_`` (mask and bounds kept);
-        returns Δw."""
-        dw = self.step(pre_spikes, post_spikes, synapses.weight)
-        synapses.apply_dw_(dw.to(synapses.weight.dtype))
-        return dw
-
-    def extra_repr(self) -> str:
-        return f"pre={self.pre}, post={self.post}, dt_ms={self.dt_ms:g}, {self.params}"
