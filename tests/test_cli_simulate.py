@@ -11,25 +11,9 @@ import sys
 
 import pytest
 
-from neurotwin.cli import main
+from cli_helpers import assert_one_line_error, call
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def call(capsys, *args) -> tuple[int, str, str]:
-    """``neurotwin ARGS`` in this process: (exit status, stdout, stderr)."""
-    status = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def assert_one_line_error(status: int, err: str, *words: str) -> None:
-    assert status == 2, err
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 def assert_files(out, figures) -> dict:
