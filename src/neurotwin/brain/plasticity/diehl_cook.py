@@ -39,7 +39,7 @@ from neurotwin.brain.plasticity._checks import (
     weight_of,
 )
 from neurotwin.brain.plasticity.hebbian import outer_mean
-from neurotwin.brain.plasticity.stdp import TraceRule, trace_step
+from neurotwin.brain.plasticity.stdp import TraceRule, checked_pair, trace_step
 from neurotwin.errors import ConfigError
 
 
@@ -95,12 +95,11 @@ def diehl_cook_dw(
         post2_trace: the slow postsynaptic trace (batch, post) before this step's spikes; only with
             ``params.tau_post2_ms``.
     """
-    pre_spikes = activity("pre_spikes", pre_spikes, what="pre")
+    pre_spikes, post_spikes, pre_trace, post_trace = checked_pair(
+        pre_spikes, post_spikes, pre_trace, post_trace
+    )
     batch, pre = pre_spikes.shape
-    post_spikes = activity("post_spikes", post_spikes, batch=batch, what="post")
     post = post_spikes.shape[1]
-    pre_trace = activity("pre_trace", pre_trace, n=pre, batch=batch, what="pre")
-    post_trace = activity("post_trace", post_trace, n=post, batch=batch, what="post")
     w = weight_of(weight, post, pre).detach()
     gate = post_spikes
     if params.tau_post2_ms is not None:

@@ -114,6 +114,23 @@ def trace_step(
     return torch.where(spikes > 0, torch.ones_like(trace), trace)
 
 
+def checked_pair(
+    pre_spikes: torch.Tensor,
+    post_spikes: torch.Tensor,
+    pre_trace: torch.Tensor,
+    post_trace: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The spikes (batch, pre), (batch, post) and traces of the same shapes, checked against each
+    other (:class:`~neurotwin.errors.DataError` naming the first that does not fit)."""
+    pre_spikes = activity("pre_spikes", pre_spikes, what="pre")
+    batch, pre = pre_spikes.shape
+    post_spikes = activity("post_spikes", post_spikes, batch=batch, what="post")
+    post = post_spikes.shape[1]
+    pre_trace = activity("pre_trace", pre_trace, n=pre, batch=batch, what="pre")
+    post_trace = activity("post_trace", post_trace, n=post, batch=batch, what="post")
+    return pre_spikes, post_spikes, pre_trace, post_trace
+
+
 def stdp_dw(
     pre_spikes: torch.Tensor,
     post_spikes: torch.Tensor,
@@ -132,19 +149,16 @@ def stdp_dw(
         params: the rule (:class:`STDPParams`).
         weight: W (post, pre); needed by the multiplicative rule only.
     """
-    pre_spikes = activity("pre_spikes", pre_spikes, what="pre")
-    batch, pre = pre_spikes.shape
-    post_spikes = activity("post_spikes", post_spikes, batch=batch, what="post")
-    post = post_spikes.shape[1]
-    pre_trace = activity("pre_trace", pre_trace, n=pre, batch=batch, what="pre")
-    post_trace = activity("post_trace", post_trace, n=post, batch=batch, what="post")
+    pre_spikes, post_spikes, pre_trace, post_trace = checked_pair(
+        pre_spikes, post_spikes, pre_trace, post_trace
+    )
     potentiation = outer_mean(post_spikes, pre_trace)
     depression = outer_mean(post_trace, pre_spikes)
     if params.weight_dependence == "additive":
         return params.a_plus * potentiation - params.a_minus * depression
     if weight is None:
         raise ConfigError("the multiplicative STDP rule needs the weight (post, pre)")
-    w = weight_of(weight, post, pre).detach()
+    w = weight_of(weight, post_spikes.shape[1], pre_spikes.shape[1]).detach()
     f_plus = params.a_plus * (params.w_max - w).clamp_min(0.0) ** params.mu
     f_minus = params.a_minus * (w - params.w_min).clamp_min(0.0) ** params.mu
     return f_plus * potentiation - f_minus * depression
