@@ -37,3 +37,11 @@ def one_line(value, limit: int = 200) -> str:
 def shown(value) -> str:
     """``repr(value)`` short enough to quote a bad value in a one-line error message."""
     return one_line(repr(value), 40)
+
+
+def pick(table, name, what: str):
+    """``table[name]``, or a :class:`ConfigError` "unknown ``what`` ``name``; choose one of: …"
+    listing the table's keys when ``name`` is not a text key of it."""
+    if not isinstance(name, str) or name not in table:
+        raise ConfigError(f"unknown {what} {shown(name)}; choose one of: {', '.join(table)}")
+    return table[name]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from neurotwin.errors import ConfigError, shown
+from neurotwin.errors import ConfigError, pick
 
 
 class Activation:
@@ -137,8 +137,4 @@ def get_activation(activation: str | Activation) -> Activation:
     """The activation called ``activation`` (one of :data:`ACTIVATIONS`), or ``activation`` itself."""
     if isinstance(activation, Activation):
         return activation
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        raise ConfigError(
-            f"unknown activation {shown(activation)}; choose one of: {', '.join(ACTIVATIONS)}"
-        )
-    return ACTIVATIONS[activation]()
+    return pick(ACTIVATIONS, activation, "activation")()

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from neurotwin.artificial.engine.layers import Dense, Trace
-from neurotwin.errors import ConfigError, shown
+from neurotwin.errors import ConfigError, pick, shown
 
 
 def _checked_sizes(sizes: Sequence[int]) -> tuple[int, ...]:
@@ -186,11 +186,7 @@ def make_pathway(
 ) -> FeedbackPathway:
     """The pathway called ``name`` (one of :data:`PATHWAYS`) for layer widths ``sizes``;
     ``generator`` draws the fixed random feedback of the alignment pathways."""
-    if not isinstance(name, str) or name not in PATHWAYS:
-        raise ConfigError(
-            f"unknown feedback pathway {shown(name)}; choose one of: {', '.join(PATHWAYS)}"
-        )
-    cls = PATHWAYS[name]
+    cls = pick(PATHWAYS, name, "feedback pathway")
     if issubclass(cls, _FixedRandomFeedback):
         return cls(sizes, generator=generator)
     return cls(sizes)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 
 from neurotwin.artificial.engine.activations import Softmax
-from neurotwin.errors import ConfigError, DataError, NumericalError, shown
+from neurotwin.errors import DataError, NumericalError, pick
 
 
 def log_sum_exp(z: torch.Tensor) -> torch.Tensor:
@@ -165,6 +165,4 @@ def get_loss(loss: str | Loss) -> Loss:
     """The loss called ``loss`` (one of :data:`LOSSES`), or ``loss`` itself."""
     if isinstance(loss, Loss):
         return loss
-    if not isinstance(loss, str) or loss not in LOSSES:
-        raise ConfigError(f"unknown loss {shown(loss)}; choose one of: {', '.join(LOSSES)}")
-    return LOSSES[loss]()
+    return pick(LOSSES, loss, "loss")()

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import torch
 
-from neurotwin.errors import ConfigError, shown
+from neurotwin.errors import ConfigError, pick, shown
 
 Pairs = Sequence[tuple[torch.Tensor, torch.Tensor]]
 
@@ -132,11 +132,8 @@ OPTIMISERS = {"sgd": SGD, "momentum": _momentum, "nesterov": _nesterov, "adam": 
 def make_optimiser(name: str, lr: float, **options) -> Optimiser:
     """The optimiser called ``name`` (one of :data:`OPTIMISERS`) with learning rate ``lr``;
     ``momentum`` and ``nesterov`` are SGD with μ = 0.9 unless ``momentum=`` says otherwise."""
-    if not isinstance(name, str) or name not in OPTIMISERS:
-        raise ConfigError(
-            f"unknown optimiser {shown(name)}; choose one of: {', '.join(OPTIMISERS)}"
-        )
+    cls = pick(OPTIMISERS, name, "optimiser")
     try:
-        return OPTIMISERS[name](lr, **options)
+        return cls(lr, **options)
     except TypeError as exc:
         raise ConfigError(f"optimiser {name!r}: {exc}") from None
