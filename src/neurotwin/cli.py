@@ -84,6 +84,51 @@ def _parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print only the results document on stdout"
     )
     cmp.add_argument("--no-report", action="store_true", help="skip report.html")
+    cmp.add_argument(
+        "--positive",
+        help="class that sensitivity/specificity call positive (default: the task's own, e.g. "
+        "malignant for breast_cancer, else the second class of two)",
+    )
+    cmp.add_argument(
+        "--threshold",
+        help="P(positive) from which a sample is called positive, in (0, 1) (default: 0.5)",
+    )
+
+    pred = sub.add_parser(
+        "predict",
+        help="apply a model saved by a run to new rows (CSV or NPZ)",
+        description="Predict the rows of FILE with the model in MODEL_DIR (RUN_DIR/models/<row>). "
+        "FILE must have the training columns (the target column may be present; it is ignored). "
+        "Writes the predicted label and, where the model has them, one probability per class.",
+    )
+    pred.add_argument("model_dir", metavar="MODEL_DIR", help="a saved model: RUN_DIR/models/<row>")
+    pred.add_argument(
+        "file", metavar="FILE", help="new rows: a .csv with a header, or a .npz with X"
+    )
+    pred.add_argument(
+        "--out", help="output CSV (default: FILE's folder, <FILE stem>-predictions.csv)"
+    )
+    pred.add_argument(
+        "--device", default="cpu", help=f"one of {', '.join(DEVICE_CHOICES)} (default: cpu)"
+    )
+
+    les = sub.add_parser(
+        "lesion",
+        help="brain health of a finished run: damage curves, ageing and recovery",
+        description="Damage every saved model of a finished compare run (random or targeted "
+        "synapse loss, neuron death, synaptic noise), age it with and without its own "
+        "plasticity, and measure recovery by retraining; writes RUN_DIR/health.json and "
+        "RUN_DIR/health.html.",
+    )
+    les.add_argument("run_dir", metavar="RUN_DIR", help="a folder written by neurotwin compare")
+    les.add_argument(
+        "--kind",
+        default=None,
+        help="comma-separated damage kinds: random, targeted, neurons, noise (default: all)",
+    )
+    les.add_argument("--no-ageing", action="store_true", help="skip the ageing curves")
+    les.add_argument("--no-recovery", action="store_true", help="skip the recovery measurement")
+    les.add_argument("--json", action="store_true", help="print only health.json on stdout")
 
     lst = sub.add_parser("list", help="list learners (with their defaults) and tasks")
     lst.add_argument("--json", action="store_true", help="print the listing as JSON")
@@ -155,6 +200,8 @@ def _compare(args) -> int:
         kind=args.kind,
         report=not args.no_report,
         command=shlex.join(["neurotwin", *sys.argv[1:]]),
+        positive=args.positive,
+        threshold=args.threshold,
     )
     if args.json:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
@@ -164,6 +211,48 @@ def _compare(args) -> int:
     console.print(f"results: {os.path.join(out, 'results.json')}")
     if not args.no_report:
         console.print(f"report:  {os.path.join(out, 'report.html')}")
+    return 0
+
+
+def _predict(args) -> int:
+    from neurotwin.experiment.predict import predict
+
+    result = predict(args.model_dir, args.file, out=args.out, device=args.device)
+    Console().print(
+        f"{len(result['labels'])} predictions: {result['out']}", highlight=False, soft_wrap=True
+    )
+    return 0
+
+
+def _lesion(args) -> int:
+    from neurotwin.experiment.health import DAMAGE_KINDS, lesion_run
+
+    kinds = None
+    if args.kind is not None:
+        kinds = tuple(k.strip() for k in args.kind.split(",") if k.strip())
+        unknown = [k for k in kinds if k not in DAMAGE_KINDS]
+        if unknown or not kinds:
+            raise ConfigError(
+                f"unknown --kind {','.join(unknown) or repr(args.kind)}; choose from: "
+                f"{', '.join(DAMAGE_KINDS)}"
+            )
+    options = {} if kinds is None else {"kinds": kinds}
+    doc = lesion_run(
+        args.run_dir,
+        ageing=not args.no_ageing,
+        recovery=not args.no_recovery,
+        show_progress=not args.json,
+        command=shlex.join(["neurotwin", *sys.argv[1:]]),
+        **options,
+    )
+    if args.json:
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return 0
+    console = Console()
+    for label, name in (("results", "health.json"), ("page", "health.html")):
+        console.print(
+            f"{label + ':':9}{os.path.join(args.run_dir, name)}", highlight=False, soft_wrap=True
+        )
     return 0
 
 
@@ -295,6 +384,10 @@ def main(argv: list[str] | None = None) -> int:
             return _simulate(args)
         if args.command == "memory":
             return _memory(args)
+        if args.command == "predict":
+            return _predict(args)
+        if args.command == "lesion":
+            return _lesion(args)
         parser.print_usage()  # stdout: what to type; stderr: the one-line error
         raise ConfigError(
             f"no command given; choose one of: {', '.join(args.command_names)} "

@@ -57,10 +57,14 @@ def class_scores(y_true, y_pred) -> dict[str, float]:
 
 
 def value_scores(y_true, y_pred) -> dict[str, float]:
-    """``{"r2": …, "mse": …}`` of real-valued predictions."""
+    """``{"r2": …, "mse": …, "mae": …}`` of real-valued predictions (MAE = mean |y − ŷ|)."""
     y_true = np.asarray(y_true, dtype=float).ravel()
     y_pred = np.asarray(y_pred, dtype=float).ravel()
-    return {"r2": r2_score(y_true, y_pred), "mse": mean_squared_error(y_true, y_pred)}
+    return {
+        "r2": r2_score(y_true, y_pred),
+        "mse": mean_squared_error(y_true, y_pred),
+        "mae": float(np.mean(np.abs(y_true - y_pred))),
+    }
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,10 @@ WILCOXON = PairedTest(
 ALL_FIGURES = ("learning_curves", "metric_vs_energy", "lesion_curves")
 #: Probes run on every row of a kind unless its entry says otherwise.
 DEFAULT_PROBES = ("test_metric", "params", "ops", "lesion")
+#: Probes of a classification task: the defaults, diagnosis metrics and explanations.
+CLASSIFICATION_PROBES = (*DEFAULT_PROBES, "diagnosis", "explanations")
+#: Probes of a regression task: the defaults, prediction intervals and explanations.
+REGRESSION_PROBES = (*DEFAULT_PROBES, "intervals", "explanations")
 
 
 @dataclass(frozen=True)
@@ -194,7 +202,11 @@ def _classlike(name: str, description: str, **extra) -> TaskKind:
 
 
 CLASSIFICATION = register(
-    _classlike("classification", "one class label per sample (features → class)")
+    _classlike(
+        "classification",
+        "one class label per sample (features → class)",
+        probes=CLASSIFICATION_PROBES,
+    )
 )
 REGRESSION = register(
     TaskKind(
@@ -207,6 +219,7 @@ REGRESSION = register(
         paired_test=WILCOXON,
         stratify=False,
         floor=lambda task: (0.0, "R² = 0 (predict the mean)"),
+        probes=REGRESSION_PROBES,
     )
 )
 SEQUENCE = register(

@@ -143,14 +143,14 @@ def _manifest(command: str, device: torch.device, started: str) -> dict:
     }
 
 
-def run_row(learner, task, *, seed: int, epochs: int | None, progress=None) -> dict:
+def run_row(learner, task, *, seed: int, epochs: int | None, progress=None, options=None) -> dict:
     """Fit one learner on one seed's task and measure it with every probe that applies
-    (:func:`neurotwin.probes.probes_for`); returns the row (without ``spec`` and ``figures``,
-    which the caller adds)."""
+    (:func:`neurotwin.probes.probes_for`, given the run's analysis ``options``); returns the row
+    (without ``spec`` and ``figures``, which the caller adds)."""
     t0 = time.perf_counter()
     history = learner.fit(task, seed=seed, epochs=epochs, progress=progress)
     train_seconds = time.perf_counter() - t0
-    metrics, predictions = probes.run_probes(learner, task, seed=seed)
+    metrics, predictions = probes.run_probes(learner, task, seed=seed, options=options)
     metrics["train_seconds"] = train_seconds
     control = None
     if learner.variant in learner.controls:
@@ -183,8 +183,27 @@ def _plan(names: Sequence[str], first_task, explicit: bool) -> list[tuple[str, s
     return [(n, v) for n in fitting for v in get_learner(n).variants]
 
 
-def _spec(task, learner, *, epochs, quick) -> dict:
-    """What a row was computed from: a stored row with another spec is not reused."""
+def check_options(task, positive: str | None, threshold) -> dict:
+    """The analysis options of a run, checked against the task: ``positive`` a class of it
+    (:meth:`~neurotwin.tasks.base.Task.positive_index`), ``threshold`` a number in (0, 1)."""
+    task.positive_index(positive)
+    if threshold is not None:
+        try:
+            value = float(threshold)
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not 0.0 < value < 1.0:  # NaN fails too
+            raise ConfigError(
+                f"--threshold must be a probability between 0 and 1 (exclusive), got "
+                f"{shown(threshold)}"
+            )
+        threshold = value
+    return {"positive": positive, "threshold": threshold}
+
+
+def _spec(task, learner, *, epochs, quick, options=None) -> dict:
+    """What a row was computed from: a stored row with another spec is not reused. Analysis
+    options appear only when set, so the rows of runs without them keep their spec."""
     spec = {
         "task": task.source,
         "learner": learner.name,
@@ -195,6 +214,9 @@ def _spec(task, learner, *, epochs, quick) -> dict:
         "lesion_fractions": list(probes.LESION_FRACTIONS),
         "neurotwin_version": __version__,
     }
+    set_options = {k: v for k, v in (options or {}).items() if v is not None}
+    if set_options:
+        spec["options"] = set_options
     return json.loads(_canonical(spec))
 
 
@@ -217,9 +239,27 @@ def _save_row(out_dir: Path, path: Path, row: dict, learner, task) -> None:
     the flag, and the rerun draws the figures from the saved model instead of training again."""
     row["figures"] = {}
     row["figures_pending"] = True
+    learner.data_info = data_info(task, row["seed"])
     learner.save(out_dir / "models" / path.stem)
     atomic_write_json(path, row)
     _draw_figures(out_dir, path, row, lambda: learner.figures(task))
+
+
+def data_info(task, seed: int) -> dict:
+    """What a saved model records about its data (``data`` in its config.json), so that
+    ``neurotwin predict`` can read new rows: the task, its kind, the feature names (the columns
+    new data must have), the class names (the labels predictions are written as), the target
+    column a file may still carry, and the run seed (a stochastic model's evaluation draw)."""
+    return {
+        "task": task.name,
+        "kind": task.kind,
+        "feature_names": list(task.feature_names),
+        "class_names": None if task.class_names is None else list(task.class_names),
+        # a named dataset has no target column of its own: new rows may carry one as "target"
+        "target": task.source.get("target") or ("target" if "name" in task.source else None),
+        "input_shape": list(task.input_shape),
+        "seed": int(seed),
+    }
 
 
 def _draw_figures(out_dir: Path, path: Path, row: dict, draw) -> None:
@@ -271,6 +311,8 @@ def compare(
     show_progress: bool = True,
     report: bool = True,
     command: str | None = None,
+    positive: str | None = None,
+    threshold: float | None = None,
 ) -> dict:
     """Run every (learner, variant) on ``task`` for every seed; return the results document.
 
@@ -279,6 +321,9 @@ def compare(
     ``command`` is what the manifest records (the CLI passes its command line; by default the
     Python call itself) and what ``out/.lock`` shows while the run holds the folder; a folder that
     another live run holds raises :class:`ConfigError` before anything is computed.
+    ``positive`` names the class that diagnosis metrics call positive (default: the task's own,
+    e.g. malignant for breast_cancer, else class 1 of a two-class task) and ``threshold`` the
+    probability P(positive) from which a sample is called positive (default 0.5).
     """
     explicit = models is not None
     names = parse_models(models)
@@ -287,30 +332,46 @@ def compare(
     dev = resolve_device(device)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     if command is None:
-        command = api_call(task, names, seed_list, epochs=epochs, quick=quick, out=out)
+        command = api_call(
+            task,
+            names,
+            seed_list,
+            epochs=epochs,
+            quick=quick,
+            out=out,
+            positive=positive,
+            threshold=threshold,
+        )
 
     def load(seed: int):
         return tasks.load(task, seed, data_dir=data_dir, target=target, kind=kind)
 
     first_task = load(seed_list[0])  # bad data fails here, before anything is written
+    options = check_options(first_task, positive, threshold)
     plan = _plan(names, first_task, explicit)
     out_dir = prepare_out(
         default_out(str(task), quick=quick, epochs=epochs) if out is None else out
     )
     with run_lock(out_dir, command):
         rows, y_test = _run_rows(
-            out_dir, plan, seed_list, first_task, load, epochs, quick, dev, show_progress
+            out_dir, plan, seed_list, first_task, load, epochs, quick, dev, show_progress, options
         )
         ordered = [rows[(n, v, s)] for n, v in plan for s in seed_list]
         manifest = _manifest(command, dev, started)
-        doc = merge(ordered, first_task.info(), y_test, manifest, __version__)
+        info = first_task.info()
+        positive = first_task.positive_index(options["positive"])
+        if positive is not None:
+            info["positive_class"] = first_task.class_names[positive]
+        doc = merge(ordered, info, y_test, manifest, __version__)
         write_results(out_dir, doc)
         if report:
             write_report(doc, out_dir)
     return doc
 
 
-def _run_rows(out_dir: Path, plan, seed_list, first_task, load, epochs, quick, dev, show_progress):
+def _run_rows(
+    out_dir: Path, plan, seed_list, first_task, load, epochs, quick, dev, show_progress, options
+):
     """Compute (or read back, when resuming) every row of the plan for every seed; returns the
     rows by (model, variant, seed) and each seed's test targets."""
     rows: dict[tuple[str, str | None, int], dict] = {}
@@ -327,7 +388,7 @@ def _run_rows(out_dir: Path, plan, seed_list, first_task, load, epochs, quick, d
             y_test[seed] = the_task.y_test
             for name, variant in plan:
                 learner = get_learner(name)(variant=variant, quick=quick, device=str(dev))
-                spec = _spec(the_task, learner, epochs=epochs, quick=quick)
+                spec = _spec(the_task, learner, epochs=epochs, quick=quick, options=options)
                 path = out_dir / ROWS_DIR / row_filename(name, variant, seed)
                 row = _stored_row(path, spec)
                 if row is not None and not resuming:
@@ -335,7 +396,14 @@ def _run_rows(out_dir: Path, plan, seed_list, first_task, load, epochs, quick, d
                     bar.say(f"resuming in {out_dir}: {done} of {total} rows already done")
                 if row is None:
                     bar.start_row(path.stem)
-                    row = run_row(learner, the_task, seed=seed, epochs=epochs, progress=bar.epoch)
+                    row = run_row(
+                        learner,
+                        the_task,
+                        seed=seed,
+                        epochs=epochs,
+                        progress=bar.epoch,
+                        options=options,
+                    )
                     row["spec"] = spec
                     _save_row(out_dir, path, row, learner, the_task)
                 elif row.get("figures_pending"):  # stopped while drawing: draw from the model

@@ -347,8 +347,45 @@ def _summary(groups, kind: kinds.TaskKind, ratio: float) -> list[dict]:
             if metric in group[0]["metrics"]:
                 entry[metric] = mean_ci95((_metric(row, metric) for row in group), ratio=ratio)
         entry["train_seconds"] = median_range(_metric(row, "train_seconds") for row in group)
+        for block, keys in NESTED_SUMMARY.items():
+            stats = _nested_stats(group, block, keys, ratio)
+            if stats:
+                entry[block] = stats
         summary.append(entry)
     return summary
+
+
+#: Probe blocks of a row's metrics whose numbers the summary gives as mean and 95 % CI over seeds
+#: (a dotted key reaches into a sub-block: ``calibration.ece``).
+NESTED_SUMMARY: dict[str, tuple[str, ...]] = {
+    "diagnosis": (
+        "roc_auc",
+        "sensitivity",
+        "specificity",
+        "balanced_accuracy",
+        "log_loss",
+        "brier",
+        "calibration.ece",
+        "calibration.floor",
+    ),
+    "intervals": ("coverage", "mean_width", "reference_width", "width_ratio"),
+}
+
+
+def _nested_stats(group: list[dict], block: str, keys, ratio: float) -> dict[str, dict]:
+    """Mean and 95 % CI over seeds of each number ``keys`` names in the rows' ``metrics[block]``;
+    a key some row lacks (or holds as null, e.g. an AUC with a class missing) is left out."""
+    out = {}
+    for key in keys:
+        values = []
+        for row in group:
+            value = row["metrics"].get(block)
+            for part in key.split("."):
+                value = value.get(part) if isinstance(value, Mapping) else None
+            values.append(value)
+        if values and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            out[key.replace(".", "_")] = mean_ci95(values, ratio=ratio)
+    return out
 
 
 def _metric(row: Mapping, key: str) -> float:

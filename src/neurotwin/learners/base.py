@@ -88,6 +88,9 @@ class Learner:
         self.task_kind: str | None = None
         self.n_features: int | None = None
         self.n_outputs: int | None = None
+        #: What the model was trained on, saved with it (``data`` in config.json): the feature
+        #: and class names, the target column, the run seed. None until a run sets it.
+        self.data_info: dict[str, Any] | None = None
 
     # -- identity -----------------------------------------------------------------------------
     @property
@@ -221,6 +224,7 @@ class Learner:
             "task_kind": self.task_kind,
             "n_features": self.n_features,
             "n_outputs": self.n_outputs,
+            **({"data": self.data_info} if self.data_info is not None else {}),
         }
 
     def save(self, path: str | Path) -> Path:
@@ -271,6 +275,7 @@ class Learner:
         learner.task_kind = kind
         learner.n_features, learner.n_outputs = meta["n_features"], meta["n_outputs"]
         learner.model = learner._load_model(meta["tensors"], state, config_path)
+        learner.data_info = meta.get("data")
         learner._after_load()
         return learner
 

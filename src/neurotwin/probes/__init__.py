@@ -16,6 +16,13 @@ merges their keys into the row's ``metrics``:
 - ``lesion`` (:mod:`.lesion`): the test metric after removing a random, nested fraction of all
   synapses of a copy, re-evaluated with the same evaluation noise at every level, the removed
   inputs replaced by zero or by their training mean → ``lesion``, ``lesion_mean``.
+- ``diagnosis`` (:mod:`.diagnosis`, classification): ROC-AUC, sensitivity and specificity of the
+  positive class, balanced accuracy, confusion matrix, log-loss, Brier score, calibration (ECE with
+  its CI and floor, reliability diagram) → ``diagnosis``.
+- ``intervals`` (:mod:`.intervals`, regression): split-conformal 90 % prediction intervals
+  calibrated on the validation slice, their test coverage and width → ``intervals``.
+- ``explanations`` (:mod:`.explanations`): permutation importance (any learner) and integrated
+  gradients (differentiable learners) per feature → ``explanations``.
 - ``learner_extra`` (:mod:`.learner_extra`): the learner's own ``extra_metrics()`` → ``extra``.
 
 A new probe is one file: a function ``fn(ctx: ProbeContext) -> dict`` decorated with
@@ -28,6 +35,9 @@ from __future__ import annotations
 from neurotwin.core.ops import count_ops
 from neurotwin.probes import (  # noqa: F401 (register)
     alignment,
+    diagnosis,
+    explanations,
+    intervals,
     learner_extra,
     lesion,
     ops,

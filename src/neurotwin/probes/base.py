@@ -12,7 +12,7 @@ runs them on one :class:`ProbeContext`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -36,6 +36,9 @@ class ProbeContext:
         seed: the run seed, from which every evaluation generator is derived.
         draws: evaluation draws of a stochastic learner (``None``: the default, 3).
         predictions: draw 0's test predictions, set by the ``test_metric`` probe.
+        options: analysis settings of the run that probes read (``positive``: the class
+            diagnosis metrics call positive; ``threshold``: the probability above which a
+            sample is called positive); see :data:`DEFAULT_OPTIONS`.
     """
 
     learner: Any
@@ -43,6 +46,16 @@ class ProbeContext:
     seed: int
     draws: int | None = None
     predictions: np.ndarray | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def option(self, key: str) -> Any:
+        """The run's setting ``key``, else its default from :data:`DEFAULT_OPTIONS`."""
+        value = self.options.get(key)
+        return DEFAULT_OPTIONS.get(key) if value is None else value
+
+
+#: Analysis settings a run passes to its probes (``compare(positive=…, threshold=…)``).
+DEFAULT_OPTIONS: dict[str, Any] = {"positive": None, "threshold": 0.5}
 
 
 class Probe(Protocol):
@@ -124,14 +137,20 @@ def probes_for(learner, task) -> list[Probe]:
 
 
 def run_probes(
-    learner, task, *, seed: int, draws: int | None = None
+    learner,
+    task,
+    *,
+    seed: int,
+    draws: int | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Run :func:`probes_for` on one :class:`ProbeContext`; return ``(metrics, predictions)``,
-    the merged keys of every probe and draw 0's test predictions.
+    the merged keys of every probe and draw 0's test predictions. ``options``: the run's
+    analysis settings (:attr:`ProbeContext.options`).
 
     Two probes writing the same key is a :class:`ConfigError` (no probe overwrites another).
     """
-    ctx = ProbeContext(learner, task, seed=seed, draws=draws)
+    ctx = ProbeContext(learner, task, seed=seed, draws=draws, options=dict(options or {}))
     metrics: dict[str, Any] = {}
     for probe in probes_for(learner, task):
         out = probe(ctx)

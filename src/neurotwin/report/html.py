@@ -367,6 +367,8 @@ def _footer() -> str:
 
 def render_report(doc: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> str:
     """The report page as an HTML string (learner figures are read from ``out_dir``)."""
+    from neurotwin.report.medical import medical_sections  # it builds on this module's helpers
+
     out_dir = Path(out_dir)
     title = f"neurotwin report: {doc.get('task', {}).get('name', 'task')}"
     body = (
@@ -374,6 +376,7 @@ def render_report(doc: Mapping[str, Any], out_dir: str | os.PathLike[str]) -> st
         + _verdicts(doc)
         + _summary(doc)
         + _tests(doc)
+        + medical_sections(doc)
         + _task_and_run(doc)
         + _extras(doc)
         + _comparison_figures(doc)

@@ -85,6 +85,33 @@ def _load_file(path: Path, seed: int, *, target, kind, options: dict[str, Any]) 
     return load_npz(path, seed, kind=kind)
 
 
+def reload(source: dict[str, Any], seed: int, *, data_dir: str | Path | None = None) -> Task:
+    """The task a run was computed on, from the ``source`` it recorded (a row's ``spec["task"]``),
+    split by ``seed``: a named dataset by its name, a file by its path, checked to be unchanged
+    (same SHA-256). Arrays passed to :meth:`Task.from_arrays` cannot be reloaded.
+
+    Raises :class:`DataError` naming what is missing or changed.
+    """
+    if not isinstance(source, dict):
+        raise DataError(f"a task source is a dict, got {type(source).__name__}")
+    if "path" in source:
+        path = Path(str(source["path"]))
+        kind = source.get("kind")
+        task = _load_file(path, seed, target=source.get("target"), kind=kind, options={})
+        if task.source.get("sha256") != source.get("sha256"):
+            raise DataError(
+                f"{path} has changed since the run (its SHA-256 differs); restore the file the "
+                "run used, or run compare again"
+            )
+        return task
+    if "name" in source:
+        return load(source["name"], seed, data_dir=data_dir)
+    raise DataError(
+        "the run's task came from arrays (Task.from_arrays), which cannot be reloaded from "
+        "the run folder; pass the Task itself"
+    )
+
+
 registry.import_own_modules()
 
 __all__ = [
@@ -95,4 +122,5 @@ __all__ = [
     "available",
     "load",
     "register",
+    "reload",
 ]

@@ -43,6 +43,9 @@ class Task:
     #: True when the dataset brings its own test set, so the split does not depend on ``seed``.
     fixed_split: bool = False
     subtasks: list[Task] | None = None
+    #: The class that diagnosis metrics call positive (sensitivity, specificity), by name; None:
+    #: the second class of a two-class task, and none for more classes (see :meth:`positive_index`).
+    positive_class: str | None = None
 
     def __post_init__(self) -> None:
         kinds.get(self.kind)  # ConfigError naming the known kinds
@@ -72,6 +75,32 @@ class Task:
         from; default their SHA-256) and ``where`` (the name in error messages).
         """
         return cls(**task_fields(X, y, X_test, y_test, **options))
+
+    def positive_index(self, positive: str | None = None) -> int | None:
+        """The index of the positive class: ``positive`` (a class name, or an index written as
+        text) if given, else :attr:`positive_class`, else class 1 of a two-class task; None for a
+        task of more classes with none named, or a task without classes.
+
+        A name that is not a class raises :class:`ConfigError` naming the classes.
+        """
+        if self.class_names is None:
+            if positive is not None:
+                raise ConfigError(
+                    f"--positive applies to classification tasks; {self.name} is a {self.kind} task"
+                )
+            return None
+        name = positive if positive is not None else self.positive_class
+        if name is None:
+            return 1 if len(self.class_names) == 2 else None
+        if name in self.class_names:
+            return self.class_names.index(name)
+        text = str(name).strip()
+        if text.isascii() and text.isdigit() and int(text) < len(self.class_names):
+            return int(text)
+        raise ConfigError(
+            f"--positive {name!r} is not a class of {self.name}; choose one of: "
+            f"{', '.join(self.class_names)} (or a class index)"
+        )
 
     @property
     def metric(self) -> str:
@@ -116,6 +145,7 @@ class Task:
             "n_classes": self.n_classes,
             "input_shape": list(self.input_shape),
             "class_names": self.class_names,
+            "feature_names": list(self.feature_names),
         }
 
     def validation_split(self, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -39,6 +39,7 @@ class Bundled:
     input_shape: tuple[int, ...] | None = None  # None: (n_features,)
     options: tuple[tuple[str, Any], ...] = ()
     images: Callable[[Any], np.ndarray] | None = None
+    positive: str | None = None  # the class diagnosis metrics call positive (None: the default)
 
 
 def zoom_digits_28(bunch: Any) -> np.ndarray:
@@ -73,6 +74,7 @@ BUNDLED: dict[str, Bundled] = {
         datasets.load_breast_cancer,
         "classification",
         "Wisconsin breast cancer, 569 tumours, 30 features, malignant vs benign",
+        positive="malignant",  # label 0 in scikit-learn: the finding a screen must not miss
     ),
     "diabetes": Bundled(
         datasets.load_diabetes,
@@ -136,7 +138,8 @@ def load_bundled(name: str, seed: int = 0) -> Task:
             class_names=class_names,
             input_shape=input_shape,
             source=source,
-        )
+        ),
+        positive_class=spec.positive,
     )
 
 

@@ -27,6 +27,7 @@ import zipfile
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -94,6 +95,15 @@ def _over_budget(what: str, budget: int) -> str:
     )
 
 
+def _file_source(path: Path, target: str | None, kind: str | None) -> dict[str, Any]:
+    """A file task's ``source``: its path, SHA-256 and target column, and the kind when forced
+    (absent when inferred, so sources of earlier runs stay equal)."""
+    source = {"path": str(path), "sha256": sha256_of(path), "target": target}
+    if kind is not None:
+        source["kind"] = kind
+    return source
+
+
 def check_kind(kind: str | None) -> None:
     """Raise :class:`ConfigError` unless ``kind`` is None or one of :data:`FILE_KINDS`."""
     if kind is not None and kind not in FILE_KINDS:
@@ -134,7 +144,7 @@ def load_csv(
         seed=seed,
         name=path.stem,
         feature_names=[header[j] for j in feature_cols],
-        source={"path": str(path), "sha256": sha256_of(path), "target": target},
+        source=_file_source(path, target, kind),
         where=str(path),
     )
 
@@ -181,6 +191,54 @@ def read_csv(
         raise DataError(f"{path}: no data rows after the header ({columns(header)})")
     X = np.frombuffer(values, dtype=np.float64).reshape(len(column), len(feature_cols))
     return header, t_col, feature_cols, X, column, lines
+
+
+def read_feature_csv(
+    path: str | Path, feature_names: Sequence[str], *, ignore: Sequence[str] = ()
+) -> np.ndarray:
+    """The feature matrix ``(n, len(feature_names))`` of a CSV file whose columns are exactly
+    ``feature_names`` (in any order) plus, optionally, the columns named in ``ignore`` (a target
+    column that new data may still carry), for applying a trained model to new rows.
+
+    A file with a missing or an extra column is refused naming them; cells are checked as in
+    :func:`read_csv` (finite numbers, the row and column named).
+    """
+    path = Path(path)
+    budget = max_array_bytes()
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    if size > budget:
+        raise DataError(f"{path}: {_over_budget(f'the file is {format_bytes(size)}', budget)}")
+    values, n = array.array("d"), 0
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.reader(fh)
+            header = check_header(path, next(reader, None))
+            missing = [f for f in feature_names if f not in header]
+            extra = [h for h in header if h not in feature_names and h not in ignore]
+            if missing or extra:
+                parts = []
+                if missing:
+                    parts.append(f"missing {columns(missing)}")
+                if extra:
+                    parts.append(f"not in training {columns(extra)}")
+                raise DataError(
+                    f"{path}: its columns differ from the training ones ({'; '.join(parts)}); "
+                    f"the model takes: {columns(list(feature_names))}"
+                )
+            cols = [header.index(f) for f in feature_names]
+            for row in reader:
+                if not row or all(not c.strip() for c in row):
+                    continue
+                n += 1
+                parse_row(path, header, row, (n, reader.line_num), cols, values)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataError(f"{path}: not a readable UTF-8 CSV file ({exc})") from None
+    if n == 0:
+        raise DataError(f"{path}: no data rows after the header")
+    return np.frombuffer(values, dtype=np.float64).reshape(n, len(feature_names))
 
 
 def columns(header: list[str]) -> str:
@@ -300,13 +358,14 @@ def load_npz(path: str | Path, seed: int = 0, *, kind: str | None = None) -> Tas
         kind=kind,
         seed=seed,
         name=path.stem,
-        source={"path": str(path), "sha256": sha256_of(path), "target": "y"},
+        source=_file_source(path, "y", kind),
         where=str(path),
     )
 
 
-def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """The arrays :data:`NPZ_ARRAYS` of an NPZ archive, which must include ``X`` and ``y``.
+def read_npz(path: Path, *, require_y: bool = True) -> dict[str, np.ndarray]:
+    """The arrays :data:`NPZ_ARRAYS` of an NPZ archive, which must include ``X`` and (unless
+    ``require_y`` is False: new rows to predict) ``y``.
 
     Each array is checked from its ``.npy`` header before it is read (:func:`check_npz_member`):
     no pickled objects, and no more than :func:`max_array_bytes` declared or unpacked. Other
@@ -326,7 +385,7 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
         for info in archive.infolist():
             if not info.is_dir():
                 members.setdefault(info.filename.removesuffix(".npy"), info)
-        for key in ("X", "y"):
+        for key in ("X", "y") if require_y else ("X",):
             if key not in members:
                 raise DataError(
                     f"{path}: array {key!r} is missing; found {sorted(members) or 'no arrays'}, "
