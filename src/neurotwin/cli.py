@@ -225,18 +225,9 @@ def _predict(args) -> int:
 
 
 def _lesion(args) -> int:
-    from neurotwin.experiment.health import DAMAGE_KINDS, lesion_run
+    from neurotwin.experiment.health import lesion_run
 
-    kinds = None
-    if args.kind is not None:
-        kinds = tuple(k.strip() for k in args.kind.split(",") if k.strip())
-        unknown = [k for k in kinds if k not in DAMAGE_KINDS]
-        if unknown or not kinds:
-            raise ConfigError(
-                f"unknown --kind {','.join(unknown) or repr(args.kind)}; choose from: "
-                f"{', '.join(DAMAGE_KINDS)}"
-            )
-    options = {} if kinds is None else {"kinds": kinds}
+    options = {} if args.kind is None else {"kinds": args.kind}
     doc = lesion_run(
         args.run_dir,
         ageing=not args.no_ageing,
@@ -249,6 +240,8 @@ def _lesion(args) -> int:
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
         return 0
     console = Console()
+    for line in doc.get("findings", []):
+        console.print(f"• {line}", highlight=False)
     for label, name in (("results", "health.json"), ("page", "health.html")):
         console.print(
             f"{label + ':':9}{os.path.join(args.run_dir, name)}", highlight=False, soft_wrap=True
