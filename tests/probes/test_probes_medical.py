@@ -103,7 +103,7 @@ def test_explanations_find_the_informative_features():
     ctx = ProbeContext(learner, task, seed=0, predictions=learner.predict(task.X_test))
     ex = explanations_probe(ctx)["explanations"]
     perm = np.asarray(ex["permutation"]["mean"])
-    assert perm[:3].min() > perm[3:].max(), dict(zip(names, perm.round(4)))
+    assert perm[:3].min() > perm[3:].max(), dict(zip(names, perm.round(4), strict=True))
     assert set(ex["top"][:3]) == set(names[:3])
     assert set(ex["top_integrated_gradients"][:3]) == set(names[:3])
 
