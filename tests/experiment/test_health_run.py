@@ -81,6 +81,11 @@ def test_kind_the_learner_cannot_take_writes_nothing(tmp_path):
     assert not (tmp_path / HEALTH_JSON).exists() and not (tmp_path / HEALTH_HTML).exists()
     doc = lesion_run(tmp_path, kinds=["noise"], ageing=False, recovery=False, show_progress=False)
     assert doc["rows"][0]["ageing"] is None and list(doc["rows"][0]["damage"]) == ["noise"]
+    # with no kinds named, every kind the learner can take runs and the skipped one is said
+    doc = lesion_run(tmp_path, ageing=False, recovery=False, show_progress=False)
+    assert list(doc["rows"][0]["damage"]) == ["random", "targeted", "noise"]
+    assert any("linear skips neurons" in w for w in doc["warnings"])
+    assert "neurons" not in doc["summary"][0]["auc"]
 
 
 def test_bad_folders(tmp_path, run_dir):

@@ -130,7 +130,7 @@ def _display(row: dict) -> str:
 def lesion_run(
     run_dir: str | os.PathLike,
     *,
-    kinds: str | Sequence[str] = _damage.DAMAGE_KINDS,
+    kinds: str | Sequence[str] | None = None,
     ageing: bool = True,
     recovery: bool = True,
     seeds: Sequence[int] | None = None,
@@ -143,7 +143,9 @@ def lesion_run(
 
     Args:
         run_dir: the ``--out`` folder of a finished ``neurotwin compare``.
-        kinds: damage kinds (:data:`neurotwin.health.DAMAGE_KINDS`), a list or ``"a,b"``.
+        kinds: damage kinds (:data:`neurotwin.health.DAMAGE_KINDS`), a list or ``"a,b"``. None:
+            every kind each learner can take (a learner without hidden units skips
+            ``neurons``, said in ``warnings``); kinds named explicitly must apply to every row.
         ageing: run the ageing curves (with and without plasticity, and the control).
         recovery: run recovery after 50 % random synapse loss.
         seeds: only the rows of these seeds (default: every seed of the run).
@@ -163,23 +165,25 @@ def lesion_run(
 
     Raises:
         DataError: the folder, results.json or a model folder is missing or invalid.
-        ConfigError: an unknown kind or seed, or a kind some learner cannot take (checked for
-            every row before any work, so nothing is written).
+        ConfigError: an unknown kind or seed, or an explicitly named kind some learner cannot
+            take (checked for every row before any work, so nothing is written).
     """
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    kind_list = parse_kinds(kinds)
+    explicit = kinds is not None
+    kind_list = parse_kinds(_damage.DAMAGE_KINDS if kinds is None else kinds)
     run_dir = Path(run_dir).expanduser()
     if command is None:
         command = f"nt.lesion_run({str(run_dir)!r}, kinds={kind_list!r})"
     results = _read_results(run_dir)
     with run_lock(run_dir, command):
         results = _read_results(run_dir)  # re-read under the lock: the folder is ours now
-        plan = _plan(run_dir, results, kind_list, seeds)
+        plan, warnings = _plan(run_dir, results, kind_list, seeds, explicit=explicit)
         metric = kinds_table_metric(results["task"]["kind"])
-        rows, warnings = _compute(
-            run_dir, results, plan, kind_list, ageing, recovery, metric, data_dir, show_progress
+        rows, computed = _compute(
+            run_dir, results, plan, ageing, recovery, metric, data_dir, show_progress
         )
+        warnings += computed
         doc = {
             "schema": "neurotwin-health",
             "schema_version": SCHEMA_VERSION,
@@ -228,8 +232,12 @@ def kinds_table_metric(kind: str) -> str:
     return f"test_{task_kinds.get(kind).metric}"
 
 
-def _plan(run_dir: Path, results: dict, kind_list, seeds) -> list[tuple[dict, str, Learner]]:
-    """Every selected row with its stem and loaded model, after checking each kind applies."""
+def _plan(
+    run_dir: Path, results: dict, kind_list, seeds, *, explicit: bool = True
+) -> tuple[list[tuple[dict, str, Learner, list[str]]], list[str]]:
+    """Every selected row with its stem, loaded model and the kinds it takes, and the warnings
+    of kinds skipped. A kind a learner cannot take is a :class:`ConfigError` when the kinds
+    were named (``explicit``), else skipped for that row with a warning."""
     run_seeds = sorted({int(r["seed"]) for r in results["results"]})
     if seeds is not None:
         wanted = [int(s) for s in seeds]
@@ -241,7 +249,7 @@ def _plan(run_dir: Path, results: dict, kind_list, seeds) -> list[tuple[dict, st
             )
     else:
         wanted = run_seeds
-    plan = []
+    plan, warnings, skipped = [], [], set()
     for row in results["results"]:
         if int(row["seed"]) not in wanted:
             continue
@@ -253,21 +261,28 @@ def _plan(run_dir: Path, results: dict, kind_list, seeds) -> list[tuple[dict, st
                 "in part, or made by an older neurotwin?)"
             )
         learner = Learner.load(folder)
+        takes = []
         for kind in kind_list:
             try:
                 _damage.check_applicable(learner, kind)
             except ConfigError as exc:
-                raise ConfigError(f"{_display(row)}: {exc}") from None
-        plan.append((row, stem, learner))
-    return plan
+                if explicit:
+                    raise ConfigError(f"{_display(row)}: {exc}") from None
+                if (_display(row), kind) not in skipped:
+                    skipped.add((_display(row), kind))
+                    warnings.append(f"{_display(row)} skips {kind}: {exc}")
+                continue
+            takes.append(kind)
+        plan.append((row, stem, learner, takes))
+    return plan, warnings
 
 
-def _compute(run_dir, results, plan, kind_list, ageing, recovery, metric, data_dir, progress):
+def _compute(run_dir, results, plan, ageing, recovery, metric, data_dir, progress):
     rows, warnings = [], []
     task_cache: dict[int, Any] = {}
-    jobs = len(kind_list) + int(ageing) + int(recovery)
     with RunProgress(len(plan), enabled=progress) as bar:
-        for row, stem, learner in plan:
+        for row, stem, learner, kind_list in plan:
+            jobs = len(kind_list) + int(ageing) + int(recovery)
             seed = int(row["seed"])
             if seed not in task_cache:
                 source = _row_source(run_dir, stem)
@@ -361,7 +376,11 @@ def summarise(rows: list[dict], kind_list: Sequence[str], metric: str) -> list[d
             "paradigm": group[0]["paradigm"],
             "seeds": [r["seed"] for r in group],
             "intact": _stat(r["intact"] for r in group),
-            "auc": {k: _stat(r["damage"][k]["auc"] for r in group) for k in kind_list},
+            "auc": {
+                k: _stat(r["damage"][k]["auc"] for r in group)
+                for k in kind_list
+                if all(k in r["damage"] for r in group)
+            },
             "random_50": _stat(_at(r["damage"]["random"], metric, HEADLINE_LEVEL) for r in group)
             if "random" in group[0]["damage"]
             else None,

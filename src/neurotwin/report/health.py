@@ -58,9 +58,10 @@ def _band(ax, x, curves, color, label, **style) -> None:
 def damage_curves_png(doc: Mapping[str, Any]) -> bytes | None:
     """One panel per damage kind: each model's mean curve over seeds, a ± 1 std band over seeds,
     its mean AUC in the legend, and the task kind's floor (chance) as a dashed line."""
-    kind_list = list(doc.get("kinds", []))
     groups = _groups(doc)
-    if not kind_list or not any(groups.values()):
+    taken = {k for group in groups.values() for r in group for k in r["damage"]}
+    kind_list = [k for k in doc.get("kinds", []) if k in taken]  # a kind no learner could take
+    if not kind_list:
         return None
     metric = doc["metric"]
     colors = _colors(doc)
