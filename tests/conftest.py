@@ -51,14 +51,25 @@ def isolate(monkeypatch):
             vars(sys.modules[parent]).pop(child, None)
 
 
-@pytest.fixture
-def one_thread():
-    """Run a test on one intra-op thread, restored afterwards. Hundreds of steps on tiny tensors gain
-    nothing from a second thread and, on a loaded 2-core machine, lose a lot to its wake-ups (a
-    (20, 5) @ (5, 3) product then takes milliseconds instead of microseconds)."""
+def _single_thread():
     import torch
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def one_thread():
+    """Run a test on one intra-op thread, restored afterwards. Hundreds of steps on tiny tensors gain
+    nothing from a second thread and, on a loaded 2-core machine, lose a lot to its wake-ups (a
+    (20, 5) @ (5, 3) product then takes milliseconds instead of microseconds)."""
+    yield from _single_thread()
+
+
+@pytest.fixture(scope="module")
+def one_thread_module():
+    """:func:`one_thread` for a whole module, its module-scoped fixtures (fitted learners)
+    included: name it in ``pytestmark = pytest.mark.usefixtures("one_thread_module")``."""
+    yield from _single_thread()

@@ -6,22 +6,13 @@ import json
 import re
 
 import pytest
-import torch
 
 from neurotwin.errors import ConfigError, DataError
 from neurotwin.experiment.health import HEALTH_HTML, HEALTH_JSON, lesion_run
 from neurotwin.experiment.lock import acquire, release
 from neurotwin.experiment.runner import compare
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One intra-op thread for the whole module (fixtures included): tiny models gain nothing
-    from a second thread and, on a loaded 2-core machine, lose a lot to its wake-ups."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 @pytest.fixture(scope="module")

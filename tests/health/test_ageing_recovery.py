@@ -11,34 +11,7 @@ from neurotwin.health import ageing_curve, damage_curve, damaged_copy, recovery
 from neurotwin.health.ageing import learn, training_batch
 from neurotwin.learners import get as get_learner
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One intra-op thread for the whole module (fixtures included): tiny models gain nothing
-    from a second thread and, on a loaded 2-core machine, lose a lot to its wake-ups."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def task():
-    return tasks.load("digits", 0)
-
-
-@pytest.fixture(scope="module")
-def mlp(task):
-    learner = get_learner("mlp")(quick=True)
-    learner.fit(task, seed=0, epochs=3)
-    return learner
-
-
-@pytest.fixture(scope="module")
-def hebbian(task):
-    learner = get_learner("hebbian")(quick=True)
-    learner.fit(task, seed=0, epochs=3)
-    return learner
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 def _state(learner):

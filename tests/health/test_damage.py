@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from neurotwin import tasks
 from neurotwin.core.seeding import torch_generator
 from neurotwin.errors import ConfigError
 from neurotwin.health import damage
@@ -25,33 +24,7 @@ from neurotwin.learners import get as get_learner
 FRACTIONS = (0.0, 0.1, 0.3, 0.5, 0.8, 1.0)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One intra-op thread for the whole module (fixtures included): tiny models gain nothing
-    from a second thread and, on a loaded 2-core machine, lose a lot to its wake-ups."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def task():
-    return tasks.load("digits", 0)
-
-
-@pytest.fixture(scope="module")
-def mlp(task):
-    learner = get_learner("mlp")(quick=True)
-    learner.fit(task, seed=0, epochs=3)
-    return learner
-
-
-@pytest.fixture(scope="module")
-def hebbian(task):
-    learner = get_learner("hebbian")(quick=True)
-    learner.fit(task, seed=0, epochs=3)
-    return learner
+pytestmark = pytest.mark.usefixtures("one_thread_module")
 
 
 @pytest.fixture(scope="module")

@@ -149,6 +149,28 @@ def load_csv(
     )
 
 
+def _checked_size(path: Path) -> int:
+    """:func:`max_array_bytes`, after checking that the file at ``path`` can be read and is
+    not larger than that (refused before it is read)."""
+    budget = max_array_bytes()
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    if size > budget:
+        raise DataError(f"{path}: {_over_budget(f'the file is {format_bytes(size)}', budget)}")
+    return budget
+
+
+def _check_growth(path: Path, values: array.array, budget: int, line: int) -> None:
+    """Refuse a CSV file whose features, read so far up to ``line``, exceed ``budget`` bytes as
+    float64."""
+    if len(values) * 8 > budget:
+        n_bytes = format_bytes(len(values) * 8)
+        what = f"its features reach {n_bytes} as float64 at line {line}"
+        raise DataError(f"{path}: {_over_budget(what, budget)}")
+
+
 def read_csv(
     path: Path, target: str | None
 ) -> tuple[list[str], int, list[int], np.ndarray, list[str], Sequence[int]]:
@@ -160,13 +182,7 @@ def read_csv(
     read (:func:`parse_row`), so memory holds 8 bytes per feature cell and the target column's
     text, not the table's text (a Python string per cell, ~10 times the file's size).
     """
-    budget = max_array_bytes()
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    if size > budget:
-        raise DataError(f"{path}: {_over_budget(f'the file is {format_bytes(size)}', budget)}")
+    budget = _checked_size(path)
     values, column, lines = array.array("d"), [], array.array("q")
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -181,10 +197,7 @@ def read_csv(
                 )
                 column.append(row[t_col])
                 lines.append(reader.line_num)
-                if len(values) * 8 > budget:
-                    n_bytes = format_bytes(len(values) * 8)
-                    what = f"its features reach {n_bytes} as float64 at line {reader.line_num}"
-                    raise DataError(f"{path}: {_over_budget(what, budget)}")
+                _check_growth(path, values, budget, reader.line_num)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{path}: not a readable UTF-8 CSV file ({exc})") from None
     if not column:
@@ -204,13 +217,7 @@ def read_feature_csv(
     :func:`read_csv` (finite numbers, the row and column named).
     """
     path = Path(path)
-    budget = max_array_bytes()
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
-    if size > budget:
-        raise DataError(f"{path}: {_over_budget(f'the file is {format_bytes(size)}', budget)}")
+    budget = _checked_size(path)
     values, n = array.array("d"), 0
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -234,6 +241,7 @@ def read_feature_csv(
                     continue
                 n += 1
                 parse_row(path, header, row, (n, reader.line_num), cols, values)
+                _check_growth(path, values, budget, reader.line_num)
     except (UnicodeDecodeError, csv.Error) as exc:
         raise DataError(f"{path}: not a readable UTF-8 CSV file ({exc})") from None
     if n == 0:
