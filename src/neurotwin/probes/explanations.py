@@ -12,8 +12,9 @@ Two methods, each reported per feature (names from the task, e.g. a CSV header):
   predicted class (regression: the predicted value) along the straight path from the baseline —
   the training mean of every feature — to the sample, with :data:`IG_STEPS` steps of the
   Gauss–Legendre rule; the importance is the mean |attribution| over up to :data:`IG_SAMPLES` test
-  samples. A stochastic or non-differentiable learner gets ``integrated_gradients: null`` with the
-  reason.
+  samples. A stochastic learner, or one whose forward pass autograd does not trace (the
+  explicit engine of ``fa``, ``dfa``, ``sign`` and ``linear`` runs under ``no_grad`` and computes
+  its own gradients), gets ``integrated_gradients: null`` with the reason.
 
 Tasks with more than :data:`MAX_FEATURES` features (images) are skipped with the reason: a ranking
 of hundreds of pixels is not what these tables are for. Key: ``explanations``.
@@ -77,7 +78,10 @@ def integrated_gradients(learner, task) -> tuple[list[float] | None, str | None]
     with torch.enable_grad():
         probe = x[:1].clone().requires_grad_(True)
         if not model(probe).requires_grad:
-            return None, "the learner's forward pass is not differentiable by autograd"
+            return None, (
+                "its forward pass is not traced by autograd (the explicit engine of fa, dfa, "
+                "sign and linear computes its own gradients); permutation importance only"
+            )
         with torch.no_grad():
             out = model(x)
         target = out.argmax(1) if learner.kind.target == "class" else 0
