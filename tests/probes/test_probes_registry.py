@@ -14,6 +14,11 @@ from neurotwin.errors import ConfigError
 from neurotwin.probes import base
 
 BUILT_IN = ["test_metric", "params", "ops", "lesion", "learner_extra"]
+#: What each kind adds before ``learner_extra``.
+KIND_PROBES = {
+    "classification": ["diagnosis", "explanations"],
+    "regression": ["intervals", "explanations"],
+}
 
 TOY_PROBE = '''
 """A third-party probe in a file of its own: the share of the test set predicted as class 0."""
@@ -62,7 +67,8 @@ def test_unknown_probe_raises_config_error_naming_the_choices():
 @pytest.mark.parametrize("task_kind", ["classification", "regression"])
 def test_every_kind_runs_the_default_probes_in_order(fitted_mlp, task_kind):
     task = type("T", (), {"kind": task_kind})()
-    assert [p.name for p in probes.probes_for(fitted_mlp, task)] == BUILT_IN
+    expected = [*BUILT_IN[:-1], *KIND_PROBES[task_kind], BUILT_IN[-1]]
+    assert [p.name for p in probes.probes_for(fitted_mlp, task)] == expected
 
 
 def test_a_probe_in_its_own_file_runs_when_a_learner_names_it(toy_probe, fitted_mlp, wine):
@@ -73,6 +79,8 @@ def test_a_probe_in_its_own_file_runs_when_a_learner_names_it(toy_probe, fitted_
         "params",
         "ops",
         "lesion",
+        "diagnosis",
+        "explanations",
         "toy_probe",
         "learner_extra",
     ]
@@ -110,6 +118,8 @@ def test_run_probes_merges_every_probe_and_returns_draw_zero_predictions(fitted,
         "energy_nj_per_inference",
         "lesion",
         "lesion_mean",
+        "diagnosis",
+        "explanations",
     ]
     extra = fitted.extra_metrics()
     assert list(metrics) == keys + (["extra"] if extra else [])
@@ -159,6 +169,10 @@ def test_register_takes_a_probe_object_or_a_function_in_three_ways(registries):
 
 def test_two_probes_writing_one_key_is_a_config_error(registries, linear):
     learner, task = linear
+    # a kind with only the default probes: the toy task has no validation slice for intervals
+    regression = kinds.get("regression")
+    kinds.register(dataclasses.replace(regression, name="plain", probes=kinds.DEFAULT_PROBES))
+    task.kind = "plain"
     probes.register(lambda ctx: {"params": -1}, name="clobber")
     learner.extra_probes = ("clobber",)
     with pytest.raises(ConfigError, match="'clobber' writes params"):

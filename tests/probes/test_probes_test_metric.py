@@ -23,7 +23,9 @@ def test_regression_scores_match_scikit_learn():
     learner = get("mlp")(quick=True)
     learner.fit(task, seed=0, epochs=3)
     metrics, pred = probes.evaluate(learner, task, seed=0)
-    assert set(metrics) == {"test_r2", "test_r2_std", "test_mse"}  # no std of the MSE
+    # no std of the MSE
+    assert set(metrics) == {"test_r2", "test_r2_std", "test_mse", "test_mae", "test_mae_std"}
+    assert metrics["test_mae"] == pytest.approx(np.mean(np.abs(task.y_test - pred)), rel=1e-12)
     assert metrics["test_r2"] == pytest.approx(r2_score(task.y_test, pred), rel=1e-12)
     assert metrics["test_mse"] == pytest.approx(mean_squared_error(task.y_test, pred), rel=1e-12)
     assert metrics["test_r2_std"] == 0.0
