@@ -105,3 +105,23 @@ def test_live_run_holds_the_folder(run_dir, health):
     finally:
         release(lock)
     assert (run_dir / HEALTH_JSON).read_bytes() == before
+
+
+def test_cli_lesion_bad_input_is_one_line(tmp_path, run_dir, capsys):
+    from cli_helpers import assert_one_line_error, call
+
+    status, _, err = call(capsys, "lesion", run_dir, "--kind", "random,fire")
+    assert_one_line_error(status, err, "unknown lesion kind 'fire'", "random, targeted")
+    status, _, err = call(capsys, "lesion", tmp_path / "nope")
+    assert_one_line_error(status, err, "no such run folder")
+
+
+def test_cli_lesion_json_prints_the_document(run_dir, capsys):
+    from cli_helpers import call
+
+    status, out, err = call(
+        capsys, "lesion", run_dir, "--kind", "noise", "--no-ageing", "--no-recovery", "--json"
+    )
+    assert status == 0, err
+    doc = json.loads(out)
+    assert doc["kinds"] == ["noise"] and all(r["ageing"] is None for r in doc["rows"])
