@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+import neurotwin as nt
 from neurotwin.cli import main
+from neurotwin.errors import ConfigError
 from neurotwin.experiment import runner
 from neurotwin.experiment.store import read_row, validate_results
 
@@ -267,3 +269,26 @@ def test_kill_9_at_random_points_and_a_rerun_matches_an_uninterrupted_run(tmp_pa
     assert sorted(p.name for p in visible(a / "figures")) == sorted(
         p.name for p in visible(b / "figures")
     )
+
+
+def test_the_plan_takes_the_learners_that_fit_the_task():
+    from neurotwin.experiment.runner import _plan, parse_models
+
+    rows = nt.tasks.load("digits_rows", 0)
+    digits = nt.tasks.load("digits", 0)
+    # --models all: every learner that can take the task, the reference first where it fits
+    assert {n for n, _ in _plan(parse_models("all"), rows, explicit=False)} == {
+        "rnn",
+        "lstm",
+        "gru",
+    }
+    on_digits = [n for n, _ in _plan(parse_models("all"), digits, explicit=False)]
+    assert on_digits[0] == "mlp" and "cnn" in on_digits and "rnn" not in on_digits
+    # the default models take no sequence task: the learners that do run instead
+    assert {n for n, _ in _plan(parse_models(None), rows, explicit=False)} == {
+        "rnn",
+        "lstm",
+        "gru",
+    }
+    with pytest.raises(ConfigError, match="rnn needs a sequence task"):
+        _plan(["mlp", "rnn"], digits, explicit=True)

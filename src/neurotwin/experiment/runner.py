@@ -170,14 +170,18 @@ def run_row(learner, task, *, seed: int, epochs: int | None, progress=None, opti
 
 
 def _plan(names: Sequence[str], first_task, explicit: bool) -> list[tuple[str, str | None]]:
-    """Every (learner, variant) row of one seed, for the learners that handle the task's kind."""
-    fitting = [n for n in names if first_task.kind in get_learner(n).supported_kinds]
+    """Every (learner, variant) row of one seed, for the learners that can take the task
+    (:meth:`~neurotwin.learners.base.Learner.task_problem`: its kind, and for learners built for
+    a shape, its ``input_shape``). Named learners must all fit; with the default models, a task
+    none of them fits (a sequence task) runs every registered learner that does."""
+    fitting = [n for n in names if get_learner(n).task_problem(first_task) is None]
     if explicit and fitting != names:
         bad = next(n for n in names if n not in fitting)
-        raise ConfigError(
-            f"learner {bad} handles {' and '.join(get_learner(bad).supported_kinds)} tasks, but "
-            f"{first_task.name} is a {first_task.kind} task; choose other --models"
-        )
+        raise ConfigError(f"{get_learner(bad).task_problem(first_task)}; choose other --models")
+    if not fitting and not explicit:
+        fitting = [
+            n for n in available_learners() if get_learner(n).task_problem(first_task) is None
+        ]
     if not fitting:
         raise ConfigError(f"no learner handles the {first_task.kind} task {first_task.name}")
     return [(n, v) for n in fitting for v in get_learner(n).variants]
@@ -325,7 +329,9 @@ def compare(
     e.g. malignant for breast_cancer, else class 1 of a two-class task) and ``threshold`` the
     probability P(positive) from which a sample is called positive (default 0.5).
     """
-    explicit = models is not None
+    # "all" means every learner that can take the task; named learners must all take it
+    given = [models] if isinstance(models, str) else list(models or [])
+    explicit = models is not None and [str(m).strip() for m in given] != ["all"]
     names = parse_models(models)
     seed_list = parse_seeds(seeds)
     epochs = check_epochs(epochs)

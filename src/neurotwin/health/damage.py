@@ -116,6 +116,11 @@ def check_applicable(learner, kind: str) -> None:
     check_kind_name(kind)
     if not learner.synapses():
         raise ConfigError(f"{learner.name} has no synapses to damage")
+    if kind == "neurons" and any(s.kind == "recurrent" for s in learner.synapses()):
+        raise ConfigError(
+            f"{learner.name} is recurrent, and neuron death is defined here for feed-forward "
+            "hidden units only; choose --kind random|targeted|noise"
+        )
     if kind == "neurons" and not hidden_populations(learner):
         raise ConfigError(
             f"{learner.name} has no hidden units to kill; choose --kind random|targeted|noise"

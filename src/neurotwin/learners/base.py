@@ -124,11 +124,19 @@ class Learner:
         """Called by :meth:`load` once the model holds its saved state (training state, caches)."""
 
     # -- shared behaviour -----------------------------------------------------------------------
+    @classmethod
+    def task_problem(cls, task) -> str | None:
+        """Why this learner cannot be fitted on ``task``, in one line; None when it can. The
+        default checks the task kind; a learner built for a shape (images, sequences) says more.
+        """
+        if task.kind not in cls.supported_kinds:
+            return f"{cls.name} handles {' and '.join(cls.supported_kinds)} tasks, not {task.kind}"
+        return None
+
     def _check_kind(self, task) -> None:
-        if task.kind not in self.supported_kinds:
-            raise ConfigError(
-                f"{self.name} handles {' and '.join(self.supported_kinds)} tasks, not {task.kind}"
-            )
+        problem = self.task_problem(task)
+        if problem:
+            raise ConfigError(problem)
 
     @staticmethod
     def _partial_fit_inputs(X, y) -> tuple[np.ndarray, bool]:

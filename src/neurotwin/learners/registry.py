@@ -56,17 +56,27 @@ _discovery = Discovery(
 )
 
 
+#: The learner every other is compared against when it runs: first of ``--models all``.
+REFERENCE = "mlp"
+
+
 def available() -> list[str]:
     """Registered learner names: neurotwin's own first (artificial before brain-like, backprop
-    before the other artificial rules, then by module name, so the first of ``--models all``, the
-    reference, is the backprop network), then the others (plug-ins) in registration order."""
+    before the other artificial rules, :data:`REFERENCE` first among those, then by module name,
+    so the first of ``--models all``, the reference, is the backprop MLP), then the others
+    (plug-ins) in registration order."""
     _discovery()
     names = list(_REGISTRY)
     own = [n for n in names if _REGISTRY[n].__module__.startswith(f"{PACKAGE}.")]
 
     def order(name: str) -> tuple:
         cls = _REGISTRY[name]
-        return (cls.paradigm != "artificial", cls.rule != "backprop", cls.__module__)
+        return (
+            cls.paradigm != "artificial",
+            cls.rule != "backprop",
+            cls.name != REFERENCE,
+            cls.__module__,
+        )
 
     own.sort(key=order)
     return own + [n for n in names if n not in own]
