@@ -22,6 +22,7 @@ from neurotwin.report import (
     summary_table,
     write_report,
 )
+from neurotwin.report.html import render_report
 from neurotwin.report.terminal import MEDIUM_COLUMNS, NARROW_COLUMNS, SUMMARY_NOTE
 from neurotwin.report.verdicts import headline
 
@@ -482,3 +483,16 @@ def test_a_row_warning_is_shown_beside_the_learner_figures(run_dir):
     validate_results(doc)
     html = write_report(doc, run_dir).read_text(encoding="utf-8")
     assert "figures: RuntimeError: cannot draw" in html
+
+
+def test_alignment_section_only_where_a_learner_records_the_angle(run_dir):
+    doc = make_doc()
+    assert figures.alignment_curves_png(doc) is None
+    assert "<h2>Feedback alignment</h2>" not in render_report(doc, run_dir)
+    for row in doc["results"]:
+        angles = [90.0 - 2.0 * e for e in range(1, 6)]
+        row["metrics"]["alignment"] = {"epoch": [1, 2, 3, 4, 5], "angle_deg": angles}
+    png = figures.alignment_curves_png(doc)
+    assert png is not None and png.startswith(b"\x89PNG")
+    section = _section(render_report(doc, run_dir), "Feedback alignment")
+    assert len(_img_sources(section)) == 1 and "Lillicrap" in section

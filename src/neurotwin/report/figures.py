@@ -87,6 +87,47 @@ def learning_curves_png(doc: Mapping[str, Any]) -> bytes | None:
     return png_bytes(fig)
 
 
+def alignment_curves_png(doc: Mapping[str, Any]) -> bytes | None:
+    """The alignment probe's angle per epoch (Lillicrap et al. 2016, Fig. 2): the angle between
+    each model's last-hidden-layer update under its own feedback pathway and the true backprop
+    gradient, one thin line per seed and a thick line for the mean over the seeds that reached
+    each epoch; 90° is no alignment, 0° is backprop. None when no row recorded an angle."""
+    colors = model_colors(doc)
+    fig = new_figure(7.0, 4.2)
+    ax = fig.add_subplot()
+    drawn = False
+    for name, rows in rows_by_model(doc).items():
+        curves = []
+        for row in rows:
+            alignment = (row.get("metrics") or {}).get("alignment") or {}
+            if not alignment.get("angle_deg"):
+                continue
+            y = _finite(alignment["angle_deg"])
+            x = np.asarray(alignment.get("epoch") or range(1, len(y) + 1), dtype=float)[: len(y)]
+            ax.plot(x, y, color=colors[name], lw=0.8, alpha=0.35)
+            curves.append((x, y))
+        if not curves:
+            continue
+        longest = max(curves, key=lambda c: len(c[0]))[0]
+        stacked = np.full((len(curves), len(longest)), np.nan)
+        for i, (_, y) in enumerate(curves):
+            stacked[i, : len(y)] = y
+        with np.errstate(all="ignore"):
+            mean = np.nanmean(stacked, axis=0)
+        ax.plot(longest, mean, color=colors[name], lw=2.2, label=f"{name} (n={len(curves)})")
+        drawn = True
+    if not drawn:
+        return None
+    ax.axhline(90.0, color="0.5", ls="--", lw=1)
+    ax.set_ylim(0, 100)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("angle to the backprop update (°)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="best")
+    return png_bytes(fig)
+
+
 def metric_vs_energy_png(doc: Mapping[str, Any]) -> bytes | None:
     """Test metric (mean, 95 % CI bars) against energy per inference in nJ on a log axis.
 

@@ -303,6 +303,22 @@ def _comparison_figures(doc: Mapping[str, Any]) -> str:
         png = draw(doc)
         html.append(f"<h2>{escape(title)}</h2>")
         html.append(figure(png, title, caption) if png else note(missing))
+    png = figures.alignment_curves_png(doc)  # only where a learner records the angle
+    if png is not None:
+        title = "Feedback alignment"
+        html.append(f"<h2>{title}</h2>")
+        html.append(
+            figure(
+                png,
+                title,
+                "Angle between each model's last-hidden-layer update under its own feedback "
+                "pathway (before the optimiser) and the true backprop gradient, per epoch, on a "
+                "fixed validation batch (Lillicrap et al. 2016). 90° (dashed) is no alignment; "
+                "0° is backprop. Feedback alignment starts near 90° and aligns as the forward "
+                "weights come to agree with the fixed feedback; sign symmetry starts aligned, "
+                "since it shares the forward weights' signs. Thin lines: seeds; thick: the mean.",
+            )
+        )
     return "".join(html)
 
 
