@@ -45,3 +45,16 @@ def pick(table, name, what: str):
     if not isinstance(name, str) or name not in table:
         raise ConfigError(f"unknown {what} {shown(name)}; choose one of: {', '.join(table)}")
     return table[name]
+
+
+def open_unit(value, name: str) -> float:
+    """``value`` as a float strictly between 0 and 1 (a probability threshold, a miscoverage α,
+    a confidence level), or a :class:`ConfigError` "``name`` must be between 0 and 1
+    (exclusive), got …"; NaN and non-numbers fail too."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not 0.0 < number < 1.0:  # NaN fails too
+        raise ConfigError(f"{name} must be between 0 and 1 (exclusive), got {shown(value)}")
+    return number

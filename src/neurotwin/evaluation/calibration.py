@@ -11,13 +11,12 @@ Roelofs et al. (2022), AISTATS (equal-mass bins, the bias of binned ECE at finit
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from neurotwin.errors import ConfigError, DataError, shown
+from neurotwin.errors import ConfigError, DataError, open_unit, shown
 from neurotwin.evaluation.diagnosis import check_labels_proba
 
 N_BINS = 15
@@ -88,7 +87,7 @@ def ece_with_ci(
     n_bins = _bins(n_bins)
     n_boot = _count(n_boot, "n_boot")
     n_sim = _count(n_sim, "n_sim")
-    level = _level(level)
+    level = open_unit(level, "level")
     n = conf.size
     edges = _edges(n, n_bins)
     correct_f = correct.astype(float)
@@ -229,13 +228,3 @@ def _count(value: int, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
         raise ConfigError(f"{name} must be a positive integer, got {shown(value)}")
     return int(value)
-
-
-def _level(level: float) -> float:
-    try:
-        v = float(level)
-    except (TypeError, ValueError):
-        v = math.nan
-    if not (0.0 < v < 1.0):
-        raise ConfigError(f"level must be between 0 and 1 (exclusive), got {shown(level)}")
-    return v

@@ -12,13 +12,11 @@ Provost & Domingos (2000) for one-vs-rest multiclass AUC; Brier (1950), Monthly 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import roc_auc_score
 
-from neurotwin.errors import ConfigError, DataError, shown
+from neurotwin.errors import ConfigError, DataError, open_unit, shown
 
 #: Probabilities are clipped to [EPS, 1] before taking the log in the log loss.
 EPS = 1e-15
@@ -63,7 +61,7 @@ def classification_metrics(
     Raises :class:`ConfigError` for a threshold outside (0, 1) or a positive class out of range,
     :class:`DataError` for bad shapes, labels out of range, or NaN/invalid probabilities.
     """
-    threshold = _threshold(threshold)
+    threshold = open_unit(threshold, "--threshold")
     y, p = check_labels_proba(y_true, proba, what="classification_metrics")
     n, k = p.shape
     pos = _positive(positive, k)
@@ -164,18 +162,6 @@ def _labels(values: ArrayLike, k: int, *, what: str, name: str) -> np.ndarray:
             f"{what} needs {name} in 0..{k - 1}, got values from {a.min()} to {a.max()}"
         )
     return a
-
-
-def _threshold(threshold: float) -> float:
-    try:
-        t = float(threshold)
-    except (TypeError, ValueError):
-        t = math.nan
-    if not (0.0 < t < 1.0):
-        raise ConfigError(
-            f"--threshold must be between 0 and 1 (exclusive), got {shown(threshold)}"
-        )
-    return t
 
 
 def _n_classes(n_classes: int) -> int:

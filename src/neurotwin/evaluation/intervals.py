@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from neurotwin.errors import ConfigError, DataError, shown
+from neurotwin.errors import ConfigError, DataError, open_unit, shown
 
 
 def conformal_quantile(residuals_cal: ArrayLike, alpha: float) -> float:
@@ -32,7 +32,7 @@ def conformal_quantile(residuals_cal: ArrayLike, alpha: float) -> float:
     the interval is unbounded. (The rank is computed with a 1e−9 relative tolerance, so that e.g.
     n = 9, α = 0.1 gives m = 9, not the 10 that the float 10 · 0.9 = 9.000000000000002 would.)
     """
-    a = _alpha(alpha)
+    a = open_unit(alpha, "alpha")
     r = _vector(residuals_cal, "conformal_quantile", "residuals_cal")
     n = r.size
     x = (n + 1) * (1.0 - a)
@@ -49,7 +49,7 @@ def split_conformal(
     :func:`conformal_quantile` (y_cal − pred_cal, α), the interval of test point j is
     [ŷ_j − q, ŷ_j + q] (infinite when q is). The model must not have been fitted on the
     calibration points."""
-    a = _alpha(alpha)
+    a = open_unit(alpha, "alpha")
     y = _vector(y_cal, "split_conformal", "y_cal")
     p = _vector(pred_cal, "split_conformal", "pred_cal")
     _same_length(y, p, "split_conformal", "y_cal", "pred_cal")
@@ -82,7 +82,7 @@ def interval_metrics(
     - ``n_calibration``: echoed (the number of calibration points behind the intervals), None
       when not given.
     """
-    a = _alpha(alpha)
+    a = open_unit(alpha, "alpha")
     y = _vector(y_test, "interval_metrics", "y_test")
     lo = _vector(lower, "interval_metrics", "lower", finite=False)
     hi = _vector(upper, "interval_metrics", "upper", finite=False)
@@ -122,16 +122,6 @@ def mean_absolute_error(y: ArrayLike, pred: ArrayLike) -> float:
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _alpha(alpha: float) -> float:
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        a = math.nan
-    if not (0.0 < a < 1.0):
-        raise ConfigError(f"alpha must be between 0 and 1 (exclusive), got {shown(alpha)}")
-    return a
 
 
 def _vector(values: ArrayLike, what: str, name: str, *, finite: bool = True) -> np.ndarray:

@@ -25,7 +25,7 @@ import torch
 
 from neurotwin import __version__, probes, tasks
 from neurotwin.core.device import resolve_device
-from neurotwin.errors import ConfigError, DataError, one_line, shown
+from neurotwin.errors import ConfigError, DataError, one_line, open_unit, shown
 from neurotwin.experiment.lock import run_lock
 from neurotwin.experiment.progress import RunProgress
 from neurotwin.experiment.store import ROWS_DIR, merge, read_row, row_filename, write_results
@@ -192,16 +192,7 @@ def check_options(task, positive: str | None, threshold) -> dict:
     (:meth:`~neurotwin.tasks.base.Task.positive_index`), ``threshold`` a number in (0, 1)."""
     task.positive_index(positive)
     if threshold is not None:
-        try:
-            value = float(threshold)
-        except (TypeError, ValueError):
-            value = float("nan")
-        if not 0.0 < value < 1.0:  # NaN fails too
-            raise ConfigError(
-                f"--threshold must be a probability between 0 and 1 (exclusive), got "
-                f"{shown(threshold)}"
-            )
-        threshold = value
+        threshold = open_unit(threshold, "--threshold")
     return {"positive": positive, "threshold": threshold}
 
 
