@@ -40,6 +40,31 @@ def _metric_label(doc: Mapping[str, Any], prefix: str) -> str:
     return f"{prefix} {kind_of(doc).metric_label}"
 
 
+def _seed_curves(ax, series: Sequence[tuple[Mapping[str, Any], str]], color, label: str) -> int:
+    """Draw one model's per-epoch curves: for each seed's ``(block, key)`` whose ``block[key]``
+    holds values (epochs from ``block["epoch"]``, else 1, 2, …), a thin line; then a thick line,
+    labelled ``"<label> (n=<seeds>)"``, for the mean over the seeds that reached each epoch (early
+    stopping may end seeds apart). Returns the number of seeds drawn."""
+    curves = []
+    for block, key in series:
+        if not block.get(key):
+            continue
+        y = _finite(block[key])
+        x = np.asarray(block.get("epoch") or range(1, len(y) + 1), dtype=float)[: len(y)]
+        ax.plot(x, y, color=color, lw=0.8, alpha=0.35)
+        curves.append((x, y))
+    if not curves:
+        return 0
+    x = max(curves, key=lambda c: len(c[0]))[0]
+    stacked = np.full((len(curves), len(x)), np.nan)
+    for i, (_, y) in enumerate(curves):
+        stacked[i, : len(y)] = y
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(stacked, axis=0)
+    ax.plot(x, mean, color=color, lw=2.2, label=f"{label} (n={len(curves)})")
+    return len(curves)
+
+
 # --- figures of a results document ------------------------------------------------------------
 
 
@@ -56,27 +81,9 @@ def learning_curves_png(doc: Mapping[str, Any]) -> bytes | None:
     ax = fig.add_subplot()
     drawn = False
     for name, rows in rows_by_model(doc).items():
-        curves = []
-        for row in rows:
-            hist = row.get("history") or {}
-            if not hist.get(key):
-                continue
-            y = _finite(hist[key])
-            x = np.asarray(hist.get("epoch") or range(1, len(y) + 1), dtype=float)[: len(y)]
-            ax.plot(x, y, color=colors[name], lw=0.8, alpha=0.35)
-            curves.append((x, y))
-        if not curves:
-            continue
-        longest = max(curves, key=lambda c: len(c[0]))[0]
-        stacked = np.full((len(curves), len(longest)), np.nan)
-        for i, (_, y) in enumerate(curves):
-            stacked[i, : len(y)] = y
-        with np.errstate(all="ignore"):
-            mean = np.nanmean(stacked, axis=0)
         stage = (rows[0].get("history") or {}).get("stage", "train")
-        label = f"{name}: {stage} epochs (n={len(curves)})"
-        ax.plot(longest, mean, color=colors[name], lw=2.2, label=label)
-        drawn = True
+        series = [(row.get("history") or {}, key) for row in rows]
+        drawn |= _seed_curves(ax, series, colors[name], f"{name}: {stage} epochs") > 0
     if not drawn:
         return None
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -97,25 +104,8 @@ def alignment_curves_png(doc: Mapping[str, Any]) -> bytes | None:
     ax = fig.add_subplot()
     drawn = False
     for name, rows in rows_by_model(doc).items():
-        curves = []
-        for row in rows:
-            alignment = (row.get("metrics") or {}).get("alignment") or {}
-            if not alignment.get("angle_deg"):
-                continue
-            y = _finite(alignment["angle_deg"])
-            x = np.asarray(alignment.get("epoch") or range(1, len(y) + 1), dtype=float)[: len(y)]
-            ax.plot(x, y, color=colors[name], lw=0.8, alpha=0.35)
-            curves.append((x, y))
-        if not curves:
-            continue
-        longest = max(curves, key=lambda c: len(c[0]))[0]
-        stacked = np.full((len(curves), len(longest)), np.nan)
-        for i, (_, y) in enumerate(curves):
-            stacked[i, : len(y)] = y
-        with np.errstate(all="ignore"):
-            mean = np.nanmean(stacked, axis=0)
-        ax.plot(longest, mean, color=colors[name], lw=2.2, label=f"{name} (n={len(curves)})")
-        drawn = True
+        series = [((row.get("metrics") or {}).get("alignment") or {}, "angle_deg") for row in rows]
+        drawn |= _seed_curves(ax, series, colors[name], name) > 0
     if not drawn:
         return None
     ax.axhline(90.0, color="0.5", ls="--", lw=1)
